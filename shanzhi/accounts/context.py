@@ -1,0 +1,28 @@
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from shanzhi.common.jurisdiction import actor_can, scope_for
+
+from .roles import Role
+
+
+def navigation(request):
+    """The four pillars plus registries and audit, for the signed-in user."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    roles = scope_for(user).roles
+    items = [
+        {"key": "home", "label": _("工作台"), "url": reverse("accounts:home")},
+        {"key": "grid", "label": _("一网格"), "url": reverse("geo:map")},
+        {"key": "registry", "label": _("基础信息"), "url": reverse("registry:search")},
+        {"key": "window", "label": _("一窗口"), "url": reverse("accounts:pillar", args=["window"])},
+        {"key": "team", "label": _("一队伍"), "url": reverse("accounts:pillar", args=["team"])},
+        {"key": "center", "label": _("一中心"), "url": reverse("accounts:pillar", args=["center"])},
+    ]
+    if actor_can(user, "read_audit"):
+        items.append({"key": "audit", "label": _("审计日志"), "url": reverse("common:audit")})
+    if user.is_staff:
+        items.append({"key": "admin", "label": _("系统配置"), "url": reverse("admin:index")})
+    role_labels = [Role(r).label for r in roles if r in Role.values]
+    return {"nav_items": items, "nav_roles": role_labels}

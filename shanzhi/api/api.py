@@ -1,0 +1,117 @@
+"""REST API v1 (django-ninja). Every handler reads through the caller's jurisdiction."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from ninja import NinjaAPI, Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.security import django_auth
+
+from shanzhi.common.coords import CoordinateError
+from shanzhi.geo.selectors import get_grid_for_actor, grid_list
+from shanzhi.geo.spatial import locate
+from shanzhi.registry import selectors as registry_selectors
+
+api = NinjaAPI(title="善治 Shanzhi API", version="1.0.0", urls_namespace="api", auth=django_auth,
+               docs_url="/docs")
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, {"detail": "未找到或不在您的管辖范围内"}, status=404)
+
+
+geo = Router(tags=["geo"])
+registry = Router(tags=["registry"])
+
+
+class LocateIn(Schema):
+    lon: float
+    lat: float
+    crs: str = "wgs84"
+
+
+class GridRef(Schema):
+    id: int
+    code: str
+    name: str
+    level: int
+
+
+class RegionRef(Schema):
+    code: str
+    name: str
+
+
+class LocateOut(Schema):
+    lon: float
+    lat: float
+    declared_crs: str
+    grid: GridRef | None
+    ancestors: list[GridRef]
+    region: RegionRef | None
+    town: RegionRef | None
+
+
+@geo.get("/locate", response=LocateOut, summary="坐标定位到网格")
+def locate_point(request, params: Query[LocateIn]):
+    try:
+        return locate(params.lon, params.lat, params.crs).as_dict()
+    except CoordinateError as exc:
+        raise HttpError(400, str(exc)) from exc
+
+
+class GridOut(Schema):
+    id: int
+    code: str
+    name: str
+    level: int
+    kind: str
+    village: str
+    town: str
+    area_km2: float
+    center_lon: float
+    center_lat: float
+
+
+def _grid_out(g) -> dict:
+    return {"id": g.id, "code": g.code, "name": g.name, "level": g.level, "kind": g.kind, "village": g.region.name,
+            "town": g.town.name, "area_km2": g.area_km2, "center_lon": g.center_lon, "center_lat": g.center_lat}
+
+
+@geo.get("/grids", response=list[GridOut], summary="网格列表（按管辖范围）")
+def grids(request, level: int | None = None, town: str | None = None, limit: int = 500, offset: int = 0):
+    if not 1 <= limit <= 2000 or offset < 0:
+        raise HttpError(400, "limit must be 1–2000 and offset ≥ 0")
+    qs = grid_list(actor=request.user, level=level, town_code=town)[offset: offset + limit]
+    return [_grid_out(g) for g in qs]
+
+
+@geo.get("/grids/{grid_id}", response=GridOut, summary="网格详情")
+def grid_detail(request, grid_id: int):
+    return _grid_out(get_grid_for_actor(request.user, grid_id))
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+    id_number: str
+    phone: str
+    gender: str
+    address: str
+    grid: str
+
+
+@registry.get("/people", response=list[PersonOut], summary="人口查询（身份证号、手机号脱敏）")
+def people(request, q: str):
+    if len(q.strip()) < 1:
+        raise HttpError(400, "q must not be empty")
+    return [
+        {"id": p.id, "name": p.name, "id_number": p.id_masked, "phone": p.phone_masked, "gender": p.gender,
+         "address": p.address.full_text if p.address else "", "grid": p.grid.name if p.grid else ""}
+        for p in registry_selectors.person_search(request.user, q)
+    ]
+
+
+api.add_router("/geo", geo)
+api.add_router("/registry", registry)

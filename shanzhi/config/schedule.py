@@ -1,0 +1,6 @@
+"""Periodic jobs: (name, every N seconds, dotted path of a django-tasks task)."""
+
+SCHEDULE = [
+    ("calendar-coverage", 24 * 3600, "shanzhi.common.tasks.check_calendar_coverage"),
+    ("prune-task-results", 24 * 3600, "shanzhi.common.tasks.prune_task_results"),
+]

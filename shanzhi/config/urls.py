@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from shanzhi.api.api import api
+from shanzhi.common import views as common_views
+
+admin.site.site_header = "善治 · 系统配置"
+admin.site.site_title = "善治"
+
+urlpatterns = [
+    path("healthz", common_views.healthz, name="healthz"),
+    path("readyz", common_views.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("geo/", include("shanzhi.geo.urls")),
+    path("registry/", include("shanzhi.registry.urls")),
+    path("system/", include("shanzhi.common.urls")),
+    path("", include("shanzhi.accounts.urls")),
+]

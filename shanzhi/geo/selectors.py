@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from shanzhi.common.jurisdiction import scope_for
+
+from .models import Grid, Region
+
+
+def grid_list(*, actor, level: int | None = None, town_code: str | None = None) -> QuerySet:
+    qs = scope_for(actor).grids(Grid.objects.filter(is_active=True)).select_related("region", "town")
+    if level:
+        qs = qs.filter(level=level)
+    if town_code:
+        qs = qs.filter(town__code=town_code)
+    return qs.order_by("code")
+
+
+def get_grid_for_actor(actor, pk) -> Grid:
+    scope = scope_for(actor)
+    grid = Grid.objects.select_related("region", "town", "parent").filter(pk=pk).first()
+    if grid is None or not (scope.unrestricted or grid.id in scope.grid_ids or grid.region_id in scope.region_ids):
+        raise Http404
+    return grid
+
+
+def town_list(*, actor) -> QuerySet:
+    return scope_for(actor).regions(Region.objects.filter(level=Region.Level.TOWN)).order_by("code")
+
+
+def get_region_for_actor(actor, pk) -> Region:
+    scope = scope_for(actor)
+    region = Region.objects.filter(pk=pk).first()
+    if region is None or not (scope.unrestricted or region.id in scope.region_ids):
+        raise Http404
+    return region

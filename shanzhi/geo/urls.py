@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "geo"
+urlpatterns = [
+    path("map/", views.map_page, name="map"),
+    path("grids.geojson", views.grids_geojson, name="grids_geojson"),
+    path("grids/<int:pk>/card/", views.grid_card, name="grid_card"),
+    path("coverage/", views.coverage, name="coverage"),
+]

@@ -1,0 +1,74 @@
+import json
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from shapely.geometry import mapping
+
+from shanzhi.accounts.models import Post
+from shanzhi.accounts.roles import GRID_POSTS
+from shanzhi.registry.selectors import grid_counts
+
+from .selectors import get_grid_for_actor, grid_list, town_list
+from .services.grids import coverage_report
+from .spatial import geometry_from_geojson
+
+# Simplification per level keeps the county map light (degrees; ~50 m, ~10 m, ~3 m).
+SIMPLIFY = {1: 0.0005, 2: 0.0001, 3: 0.00003}
+
+
+@login_required
+def map_page(request):
+    towns = town_list(actor=request.user)
+    levels = sorted(set(grid_list(actor=request.user).values_list("level", flat=True)))
+    return render(request, "geo/map.html", {
+        "towns": towns, "levels": levels, "active": "grid",
+        "tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
+    })
+
+
+@login_required
+@require_GET
+def grids_geojson(request):
+    try:
+        level = int(request.GET.get("level", "0") or 0)
+    except ValueError:
+        return JsonResponse({"error": "level must be a number"}, status=400)
+    qs = grid_list(actor=request.user, level=level or None, town_code=request.GET.get("town") or None)
+    features = []
+    for g in qs.only("id", "code", "name", "level", "kind", "geometry", "region__name", "town__name"):
+        geom = geometry_from_geojson(g.geometry).simplify(SIMPLIFY.get(g.level, 0.00003), preserve_topology=True)
+        features.append({
+            "type": "Feature",
+            "geometry": mapping(geom),
+            "properties": {"id": g.id, "code": g.code, "name": g.name, "level": g.level, "kind": g.kind,
+                           "village": g.region.name, "town": g.town.name},
+        })
+    return JsonResponse({"type": "FeatureCollection", "features": features},
+                        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
+
+
+@login_required
+def grid_card(request, pk: int):
+    grid = get_grid_for_actor(request.user, pk)
+    subtree = list(grid_list(actor=request.user).filter(path__startswith=grid.path).values_list("id", flat=True))
+    staff = Post.objects.filter(grid=grid, is_active=True, role__in=GRID_POSTS).select_related("user").order_by("role")
+    children = grid.children.filter(is_active=True).count()
+    return render(request, "geo/partials/grid_card.html", {
+        "grid": grid, "staff": staff, "counts": grid_counts(subtree), "children": children,
+    })
+
+
+@login_required
+def coverage(request):
+    towns = list(town_list(actor=request.user).annotate(n=Count("town_grids")))
+    selected = next((t for t in towns if t.code == request.GET.get("town")), towns[0] if towns else None)
+    gaps = coverage_report(town=selected) if selected else []
+    return render(request, "geo/coverage.html", {
+        "towns": towns, "selected": selected, "gaps": gaps, "active": "grid",
+        "gaps_json": json.dumps([{"lon": g.lon, "lat": g.lat, "area": g.area_m2, "container": g.container} for g in gaps],
+                                ensure_ascii=False),
+    })

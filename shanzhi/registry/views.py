@@ -1,0 +1,120 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from shanzhi.common.jurisdiction import actor_can
+
+from . import selectors
+from .services import disclosure
+from .services.exports import EXPORTS, registry_export
+from .services.imports import IMPORTERS, registry_import, template_rows
+from .services.tabular import write_xlsx
+
+MAX_UPLOAD = 50 * 1024 * 1024
+KIND_LABELS = {k: str(v.label) for k, v in IMPORTERS.items()}
+
+
+def _ip(request):
+    return request.META.get("REMOTE_ADDR")
+
+
+def _xlsx(data: bytes, filename: str) -> HttpResponse:
+    resp = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return resp
+
+
+@login_required
+def search(request):
+    q = request.GET.get("q", "").strip()
+    ctx = {"q": q, "active": "registry", "can_reveal": actor_can(request.user, "reveal_pii"),
+           "can_manage": actor_can(request.user, "manage_registry"), "kinds": KIND_LABELS}
+    if q:
+        ctx.update(
+            people=selectors.person_search(request.user, q),
+            organisations=selectors.organisation_search(request.user, q),
+            houses=selectors.house_search(request.user, q),
+        )
+    template = "registry/partials/results.html" if request.htmx else "registry/search.html"
+    return render(request, template, ctx)
+
+
+@login_required
+def detail(request, kind: str, pk: int):
+    if kind not in selectors.MODELS:
+        raise Http404
+    obj = selectors.get_for_actor(request.user, kind, pk)
+    extra = {}
+    if kind == "person":
+        extra["houses"] = obj.occupancies.select_related("house__address")
+        extra["members"] = obj.household.members.exclude(pk=obj.pk) if obj.household else []
+    if kind == "house":
+        extra["occupants"] = obj.occupancies.select_related("person")
+    return render(request, f"registry/{kind}_detail.html", {
+        "obj": obj, "kind": kind, "active": "registry", "can_reveal": actor_can(request.user, "reveal_pii"), **extra,
+    })
+
+
+@login_required
+@require_POST
+def reveal(request, kind: str, pk: int, field: str):
+    if kind not in ("person", "organisation"):
+        raise Http404
+    obj = selectors.get_for_actor(request.user, kind, pk)
+    try:
+        value = disclosure.record_reveal(actor=request.user, obj=obj, field=field, ip=_ip(request))
+    except PermissionDenied as exc:
+        return HttpResponse(f'<span class="err">{exc}</span>', status=403)
+    except ValueError:
+        raise Http404 from None
+    return render(request, "registry/partials/revealed.html", {"value": value})
+
+
+@login_required
+def import_page(request):
+    if not actor_can(request.user, "manage_registry"):
+        raise PermissionDenied
+    result = None
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        upload = request.FILES.get("file")
+        if kind not in IMPORTERS:
+            messages.error(request, _("请选择要导入的数据类型"))
+        elif upload is None:
+            messages.error(request, _("请选择要上传的文件"))
+        elif upload.size > MAX_UPLOAD:
+            messages.error(request, _("文件过大（上限 50 MB），请拆分后上传"))
+        else:
+            result = registry_import(actor=request.user, kind=kind, source=upload.read(), filename=upload.name,
+                                     ip=_ip(request))
+            if result.ok:
+                messages.success(request, _("导入成功：%(n)d 条%(k)s") % {"n": result.created, "k": KIND_LABELS[kind]})
+    return render(request, "registry/import.html", {"kinds": KIND_LABELS, "result": result, "active": "registry"})
+
+
+@login_required
+def import_template(request, kind: str):
+    if kind not in IMPORTERS:
+        raise Http404
+    header, example, notes = template_rows(kind)
+    return _xlsx(write_xlsx(header, [example], sheet_title=KIND_LABELS[kind], notes=notes), f"{kind}-template.xlsx")
+
+
+@login_required
+def export(request, kind: str):
+    if kind not in EXPORTS:
+        raise Http404
+    plain = request.GET.get("plain") == "1"
+    grid_id = request.GET.get("grid")
+    try:
+        data = registry_export(actor=request.user, kind=kind, plain=plain,
+                               grid_id=int(grid_id) if grid_id and grid_id.isdigit() else None, ip=_ip(request))
+    except ValueError as exc:
+        return HttpResponse(str(exc), status=400)
+    stamp = timezone.localtime().strftime("%Y%m%d%H%M")
+    return _xlsx(data, f"{kind}-{stamp}.xlsx")
