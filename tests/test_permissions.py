@@ -1,0 +1,133 @@
+"""The fixed cast against the one scoping mechanism: nothing leaks across towns or grids."""
+
+import pytest
+
+from shanzhi.common.jurisdiction import scope_for
+from shanzhi.common.models import AuditLog
+from shanzhi.geo.models import Grid
+from shanzhi.registry.models import Person
+
+from .conftest import login
+
+pytestmark = pytest.mark.django_db
+
+
+def _person_in(town_name: str, **extra) -> Person:
+    return Person.objects.filter(region__parent__name=town_name, **extra).order_by("id").first()
+
+
+def test_a_town_leader_sees_the_grids_of_their_own_town_only(cast, xxk):
+    resp = login(cast.town_leader).get("/geo/grids.geojson")
+    towns = {f["properties"]["town"] for f in resp.json()["features"]}
+    assert towns == {"徐霞客镇"}
+    assert len(resp.json()["features"]) == Grid.objects.filter(town=xxk).count()
+
+
+def test_a_county_leader_sees_every_town(cast):
+    resp = login(cast.county_leader).get("/geo/grids.geojson?level=1")
+    assert len({f["properties"]["town"] for f in resp.json()["features"]}) == 17
+
+
+def test_an_outsider_gets_not_found_for_another_towns_grid_and_person(cast, xxk):
+    grid = Grid.objects.filter(town=xxk).first()
+    person = _person_in("徐霞客镇")
+    client = login(cast.outsider)
+    assert client.get(f"/geo/grids/{grid.pk}/card/").status_code == 404
+    assert client.get(f"/registry/person/{person.pk}/").status_code == 404
+    assert client.post(f"/registry/person/{person.pk}/reveal/id_number/").status_code == 404
+    assert client.get(f"/api/v1/geo/grids/{grid.pk}").status_code == 404
+
+
+def test_an_outsider_searching_by_exact_id_finds_nothing(cast):
+    person = _person_in("徐霞客镇")
+    resp = login(cast.outsider).get("/registry/", {"q": person.id_number})
+    assert person.name not in resp.content.decode()
+    assert login(cast.town_leader).get("/registry/", {"q": person.id_number}).content.decode().count(person.name) >= 1
+
+
+def test_a_grid_worker_sees_only_people_of_their_grid_subtree(cast):
+    scope = scope_for(cast.grid_worker)
+    visible = scope.filter(Person.objects.all())
+    home = Grid.objects.get(posts__user=cast.grid_worker)
+    assert visible.exists()
+    assert set(visible.values_list("grid_id", flat=True)) <= set(
+        Grid.objects.filter(path__startswith=home.path).values_list("id", flat=True))
+    other = Person.objects.exclude(grid__path__startswith=home.path).first()
+    assert login(cast.grid_worker).get(f"/registry/person/{other.pk}/").status_code == 404
+
+
+def test_a_grid_chief_sees_the_whole_village_grid(cast):
+    chief_grid = Grid.objects.get(posts__user=cast.grid_chief)
+    ids = scope_for(cast.grid_chief).grid_ids
+    assert set(Grid.objects.filter(path__startswith=chief_grid.path).values_list("id", flat=True)) == set(ids)
+
+
+def test_a_citizen_sees_no_registry_and_no_grids(cast):
+    client = login(cast.citizen)
+    assert client.get("/geo/grids.geojson").json()["features"] == []
+    person = _person_in("徐霞客镇")
+    assert client.get(f"/registry/person/{person.pk}/").status_code == 404
+    assert client.get("/api/v1/registry/people", {"q": person.name}).json() == []
+
+
+def test_a_department_handler_is_scoped_to_the_departments_region(cast):
+    scope = scope_for(cast.dept_handler)
+    assert scope.department_ids and scope.region_ids  # county department → county subtree
+
+
+def test_search_results_are_masked(cast):
+    person = _person_in("徐霞客镇", phone_bidx__gt="")
+    html = login(cast.grid_chief if person.grid_id in scope_for(cast.grid_chief).grid_ids else cast.town_leader).get(
+        "/registry/", {"q": person.name}).content.decode()
+    assert person.id_number not in html and person.phone not in html
+    assert person.id_masked in html
+
+
+def test_the_api_masks_and_scopes(cast):
+    person = _person_in("徐霞客镇")
+    data = login(cast.town_leader).get("/api/v1/registry/people", {"q": person.id_number}).json()
+    assert data[0]["id_number"] == person.id_masked
+    assert login(cast.outsider).get("/api/v1/registry/people", {"q": person.id_number}).json() == []
+
+
+def test_the_api_requires_a_login():
+    from django.test import Client
+
+    assert Client().get("/api/v1/geo/grids").status_code == 401
+
+
+def test_a_grid_worker_may_reveal_an_id_and_the_reveal_is_audited(cast):
+    worker = cast.grid_worker
+    person = scope_for(worker).filter(Person.objects.all()).first()
+    resp = login(worker).post(f"/registry/person/{person.pk}/reveal/id_number/")
+    assert resp.status_code == 200 and person.id_number in resp.content.decode()
+    log = AuditLog.objects.get(action="reveal", object_id=str(person.pk), actor=worker)
+    assert "身份证号" in log.note
+    assert person.id_number not in str(log.before) + str(log.after) + log.note
+
+
+def test_a_town_leader_may_not_reveal_and_nothing_is_logged(cast):
+    person = _person_in("徐霞客镇")
+    resp = login(cast.town_leader).post(f"/registry/person/{person.pk}/reveal/id_number/")
+    assert resp.status_code == 403
+    assert person.id_number not in resp.content.decode()
+    assert not AuditLog.objects.filter(action="reveal", object_id=str(person.pk)).exists()
+
+
+def test_reveal_needs_post(cast):
+    person = scope_for(cast.grid_worker).filter(Person.objects.all()).first()
+    assert login(cast.grid_worker).get(f"/registry/person/{person.pk}/reveal/id_number/").status_code == 405
+
+
+def test_only_auditors_read_the_audit_log(cast):
+    assert login(cast.auditor).get("/system/audit/").status_code == 200
+    for user in (cast.town_leader, cast.grid_worker, cast.citizen):
+        assert login(user).get("/system/audit/").status_code == 403
+
+
+def test_anonymous_users_are_sent_to_login():
+    from django.test import Client
+
+    for url in ("/", "/geo/map/", "/registry/", "/system/audit/"):
+        resp = Client().get(url)
+        assert resp.status_code == 302 and "/login/" in resp["Location"]
