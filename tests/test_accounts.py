@@ -55,3 +55,14 @@ def test_pillar_pages_render_for_each_pillar(cast):
     for key in ("window", "team", "center"):
         assert client.get(f"/pillar/{key}/").status_code == 200
     assert client.get("/pillar/nothing/").status_code == 404
+
+
+def test_login_attempts_from_one_address_are_rate_limited(settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    client = Client()
+    codes = [_login(client, f"nobody{i}", "x").status_code for i in range(31)]
+    assert codes[:30] == [200] * 30 and codes[30] == 429
+    assert client.get("/login/").status_code == 200  # reading the page is not limited
+    cache.clear()

@@ -87,7 +87,7 @@ def test_grid_create_refuses_an_invalid_polygon():
 
 def test_grid_create_refuses_a_polygon_outside_its_parent():
     parent = _a_level2_grid()
-    minx, miny, maxx, maxy = parent.min_lon, parent.min_lat, parent.max_lon, parent.max_lat
+    _minx, miny, maxx, maxy = parent.min_lon, parent.min_lat, parent.max_lon, parent.max_lat
     outside = mapping(box(maxx - 0.0005, miny, maxx + 0.01, maxy))
     with pytest.raises(ValidationError, match="超出上级范围"):
         grid_create(actor=None, code="X2", name="x", level=3, region=parent.region, parent=parent, geometry=outside)

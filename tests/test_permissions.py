@@ -131,3 +131,9 @@ def test_anonymous_users_are_sent_to_login():
     for url in ("/", "/geo/map/", "/registry/", "/system/audit/"):
         resp = Client().get(url)
         assert resp.status_code == 302 and "/login/" in resp["Location"]
+
+
+def test_town_outlines_are_scoped(cast):
+    names = {f["properties"]["name"] for f in login(cast.town_leader).get("/geo/towns.geojson").json()["features"]}
+    assert names == {"徐霞客镇"}
+    assert len(login(cast.county_leader).get("/geo/towns.geojson").json()["features"]) == 17

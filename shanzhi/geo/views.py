@@ -52,6 +52,20 @@ def grids_geojson(request):
 
 
 @login_required
+@require_GET
+def towns_geojson(request):
+    """Town outlines for orientation on the map (only the towns the user may see)."""
+    features = []
+    for town in town_list(actor=request.user).exclude(geometry=None):
+        geom = geometry_from_geojson(town.geometry).simplify(0.0005, preserve_topology=True)
+        features.append({"type": "Feature", "geometry": mapping(geom),
+                         "properties": {"code": town.code, "name": town.name,
+                                        "center": [town.center_lat, town.center_lon]}})
+    return JsonResponse({"type": "FeatureCollection", "features": features},
+                        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
+
+
+@login_required
 def grid_card(request, pk: int):
     grid = get_grid_for_actor(request.user, pk)
     subtree = list(grid_list(actor=request.user).filter(path__startswith=grid.path).values_list("id", flat=True))

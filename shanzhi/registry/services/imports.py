@@ -22,7 +22,13 @@ from django.utils.translation import gettext as _
 from shanzhi.accounts.models import Department
 from shanzhi.common import audit, crypto
 from shanzhi.common.coords import CoordinateError, to_wgs84
-from shanzhi.common.identifiers import id_birth_date, id_gender, normalise_id_number, normalise_mobile, normalise_uscc
+from shanzhi.common.identifiers import (
+    id_birth_date,
+    id_gender,
+    normalise_id_number,
+    normalise_mobile,
+    normalise_uscc,
+)
 from shanzhi.common.jurisdiction import Scope, scope_for
 from shanzhi.geo.models import Address
 

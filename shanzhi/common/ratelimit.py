@@ -1,0 +1,48 @@
+"""Fixed-window rate limits kept in the shared cache (database or Redis), so every web process
+counts together."""
+
+from __future__ import annotations
+
+import functools
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+
+
+def hit(key: str, limit: int, window: int = 60) -> bool:
+    """Count one request against ``key``; False once more than ``limit`` arrived in this window."""
+    bucket = f"rl:{key}:{int(time.time() // window)}"
+    if cache.add(bucket, 1, timeout=window + 5):
+        return True
+    try:
+        count = cache.incr(bucket)
+    except ValueError:  # expired between add() and incr()
+        cache.set(bucket, 1, timeout=window + 5)
+        count = 1
+    return count <= limit
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def limit_by_ip(scope: str, *, limit: int | None = None, window: int = 60, methods=("POST",)):
+    """View decorator: HTTP 429 with a plain Chinese message past the limit."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.method in methods:
+                allowed = hit(f"{scope}:{client_ip(request)}", limit or settings.PUBLIC_RATE_LIMIT, window)
+                if not allowed:
+                    resp = HttpResponse(_("请求过于频繁，请稍后再试。"), status=429, content_type="text/plain; charset=utf-8")
+                    resp["Retry-After"] = str(window)
+                    return resp
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
