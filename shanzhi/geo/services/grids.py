@@ -116,7 +116,7 @@ def grid_create(
 @transaction.atomic
 def grid_update_geometry(*, actor, grid: Grid, geometry: dict, expected_version: int | None = None) -> Grid:
     """Redraw a grid's outline under the same rules; a stale version is refused."""
-    locked = Grid.objects.select_for_update().select_related("parent", "town").get(pk=grid.pk)
+    locked = Grid.objects.select_for_update(of=("self",)).select_related("parent", "town").get(pk=grid.pk)
     if expected_version is not None and locked.version != expected_version:
         raise ValidationError({"version": _("该网格已被他人修改，请刷新后重试")}, code="conflict")
     geom = _check_polygon(geometry)
