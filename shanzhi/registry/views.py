@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -10,7 +10,8 @@ from django.views.decorators.http import require_POST
 from shanzhi.common.jurisdiction import actor_can
 
 from . import selectors
-from .services import disclosure
+from .models import Person
+from .services import disclosure, people
 from .services.exports import EXPORTS, registry_export
 from .services.imports import IMPORTERS, registry_import, template_rows
 from .services.tabular import write_xlsx
@@ -53,10 +54,12 @@ def detail(request, kind: str, pk: int):
     if kind == "person":
         extra["houses"] = obj.occupancies.select_related("house__address")
         extra["members"] = obj.household.members.exclude(pk=obj.pk) if obj.household else []
+        extra["tags"] = [t for t in obj.tags.split(",") if t]
     if kind == "house":
         extra["occupants"] = obj.occupancies.select_related("person")
     return render(request, f"registry/{kind}_detail.html", {
-        "obj": obj, "kind": kind, "active": "registry", "can_reveal": actor_can(request.user, "reveal_pii"), **extra,
+        "obj": obj, "kind": kind, "active": "registry", "can_reveal": actor_can(request.user, "reveal_pii"),
+        "can_manage": actor_can(request.user, "manage_registry"), **extra,
     })
 
 
@@ -73,6 +76,36 @@ def reveal(request, kind: str, pk: int, field: str):
     except ValueError:
         raise Http404 from None
     return render(request, "registry/partials/revealed.html", {"value": value})
+
+
+@login_required
+def person_edit(request, pk: int):
+    """Edit form (htmx partial); a stale version or bad input is explained and changes nothing."""
+    if not actor_can(request.user, "manage_registry"):
+        raise PermissionDenied
+    person = selectors.get_for_actor(request.user, "person", pk)
+    errors, conflict = {}, ""
+    values = {"name": person.name, "phone": person.phone, "residence": person.residence,
+              "address_code": person.address.code if person.address else "", "tags": person.tags,
+              "ethnicity": person.ethnicity, "version": person.version}
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in (*people.EDITABLE, "version")}
+        try:
+            people.person_update(actor=request.user, person_id=pk, expected_version=int(values["version"] or 0),
+                                 ip=_ip(request), **{k: values[k] for k in people.EDITABLE})
+        except ValidationError as exc:
+            errors = {k: "；".join(v) for k, v in exc.message_dict.items()}
+        except people.StaleRecord as exc:
+            conflict = str(exc)
+        else:
+            messages.success(request, _("已保存"))
+            resp = HttpResponse(status=204)
+            resp["HX-Redirect"] = request.build_absolute_uri(f"/registry/person/{pk}/")
+            return resp
+    status = 409 if conflict else 400 if errors else 200
+    return render(request, "registry/partials/person_form.html", {
+        "obj": person, "values": values, "errors": errors, "conflict": conflict,
+        "residences": Person.Residence.choices}, status=status)
 
 
 @login_required
