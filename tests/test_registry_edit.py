@@ -64,3 +64,18 @@ def test_outsiders_and_read_only_roles_cannot_edit(cast):
     assert login(cast.civil_affairs).get(f"/registry/person/{person.pk}/edit/").status_code == 200
     other_town = Person.objects.filter(region__parent__name="华士镇").first()
     assert login(cast.civil_affairs).get(f"/registry/person/{other_town.pk}/edit/").status_code == 404
+
+
+def test_the_edit_form_never_shows_the_phone_in_full(cast):
+    person = scope_for(cast.grid_worker).filter(Person.objects.exclude(phone_sealed="")).first()
+    html = login(cast.grid_worker).get(f"/registry/person/{person.pk}/edit/").content.decode()
+    assert person.phone not in html and person.phone_masked in html
+
+
+def test_an_empty_phone_in_the_form_leaves_the_phone_unchanged(cast):
+    person = scope_for(cast.grid_worker).filter(Person.objects.exclude(phone_sealed="")).first()
+    form = {"name": "新名字", "phone": "", "residence": person.residence, "address_code": "", "tags": "",
+            "ethnicity": "汉族", "version": person.version}
+    assert login(cast.grid_worker).post(f"/registry/person/{person.pk}/edit/", form).status_code == 204
+    fresh = Person.objects.get(pk=person.pk)
+    assert fresh.name == "新名字" and fresh.phone == person.phone

@@ -85,14 +85,16 @@ def person_edit(request, pk: int):
         raise PermissionDenied
     person = selectors.get_for_actor(request.user, "person", pk)
     errors, conflict = {}, ""
-    values = {"name": person.name, "phone": person.phone, "residence": person.residence,
+    # The phone is never pre-filled: showing it would be an unaudited reveal. Empty = unchanged.
+    values = {"name": person.name, "phone": "", "residence": person.residence,
               "address_code": person.address.code if person.address else "", "tags": person.tags,
               "ethnicity": person.ethnicity, "version": person.version}
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in (*people.EDITABLE, "version")}
         try:
+            changes = {k: values[k] for k in people.EDITABLE if k != "phone" or values[k].strip()}
             people.person_update(actor=request.user, person_id=pk, expected_version=int(values["version"] or 0),
-                                 ip=_ip(request), **{k: values[k] for k in people.EDITABLE})
+                                 ip=_ip(request), **changes)
         except ValidationError as exc:
             errors = {k: "；".join(v) for k, v in exc.message_dict.items()}
         except people.StaleRecord as exc:
