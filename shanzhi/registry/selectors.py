@@ -61,13 +61,18 @@ def person_search(actor, q: str, limit: int = 50) -> list[Person]:
     if kind == "uscc":
         return []
     by_name = list(base.filter(name__startswith=value).order_by("name", "id")[:limit])
-    if len(by_name) >= limit or len(value) < 2:
-        return by_name
-    address_ids = _addresses_matching(actor, value)
+    return _extend_by_address(actor, base, by_name, value, limit)
+
+
+def _extend_by_address(actor, base: QuerySet, found: list, text: str, limit: int) -> list:
+    """Fill the page up with records at addresses whose text contains the query."""
+    if len(found) >= limit or len(text) < 2:
+        return found
+    address_ids = _addresses_matching(actor, text)
     if address_ids:
-        seen = {p.id for p in by_name}
-        by_name += [p for p in base.filter(address_id__in=address_ids)[: limit - len(by_name)] if p.id not in seen]
-    return by_name
+        seen = {r.id for r in found}
+        found += [r for r in base.filter(address_id__in=address_ids)[: limit - len(found)] if r.id not in seen]
+    return found
 
 
 def organisation_search(actor, q: str, limit: int = 50) -> list[Organisation]:
@@ -79,13 +84,7 @@ def organisation_search(actor, q: str, limit: int = 50) -> list[Organisation]:
         return list(base.filter(uscc=value)[:limit])
     if kind == "phone":
         return list(base.filter(phone_bidx=crypto.blind_index("phone", value))[:limit])
-    found = list(base.filter(name__contains=value)[:limit])
-    if len(found) < limit and len(value) >= 2:
-        address_ids = _addresses_matching(actor, value)
-        if address_ids:
-            seen = {o.id for o in found}
-            found += [o for o in base.filter(address_id__in=address_ids)[: limit - len(found)] if o.id not in seen]
-    return found
+    return _extend_by_address(actor, base, list(base.filter(name__contains=value)[:limit]), value, limit)
 
 
 def house_search(actor, q: str, limit: int = 50) -> list[House]:

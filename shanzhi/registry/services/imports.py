@@ -154,6 +154,18 @@ class Importer(abc.ABC):
         bucket.add(key)
         return False
 
+    def _unique(self, rownum: int, column: str, value: str, existing: set, errors: list, taken_msg: str) -> None:
+        """Report a key already in the database, or repeated earlier in the same file."""
+        if value in existing:
+            errors.append(RowError(rownum, column, taken_msg))
+        elif self._seen_before(column, value):
+            errors.append(RowError(rownum, column, _("与文件中前面的行重复")))
+
+    def _existing(self, field: str, chunk) -> set:
+        """Values of a unique field in this chunk that the database already holds."""
+        values = [v[field] for _n, v in chunk]
+        return set(self.model.objects.filter(**{f"{field}__in": values}).values_list(field, flat=True))
+
     def _addresses(self, codes: Iterable[str]) -> dict[str, tuple[int, int, int | None]]:
         codes = {c for c in codes if c}
         return {
@@ -257,10 +269,7 @@ class PersonImporter(Importer):
         out = []
         for rownum, v in chunk:
             before = len(errors)
-            if v["id_bidx"] in existing:
-                errors.append(RowError(rownum, "身份证号", _("该身份证号已在系统中登记")))
-            elif self._seen_before("id", v["id_bidx"]):
-                errors.append(RowError(rownum, "身份证号", _("与文件中前面的行重复")))
+            self._unique(rownum, "身份证号", v["id_bidx"], existing, errors, _("该身份证号已在系统中登记"))
             household_id = None
             if v.get("household_number"):
                 household_id = households.get(v["household_number"])
@@ -294,14 +303,11 @@ class HouseholdImporter(Importer):
 
     def resolve(self, chunk, errors):
         addresses = self._addresses(v.get("address_code", "") for _n, v in chunk)
-        existing = set(Household.objects.filter(number__in=[v["number"] for _n, v in chunk]).values_list("number", flat=True))
+        existing = self._existing("number", chunk)
         out = []
         for rownum, v in chunk:
             before = len(errors)
-            if v["number"] in existing:
-                errors.append(RowError(rownum, "户号", _("户号已存在")))
-            elif self._seen_before("number", v["number"]):
-                errors.append(RowError(rownum, "户号", _("与文件中前面的行重复")))
+            self._unique(rownum, "户号", v["number"], existing, errors, _("户号已存在"))
             self._place(v, addresses, errors, rownum)
             if len(errors) == before:
                 out.append((v["number"], v["head_name"], v.get("kind") or Household.Kind.REGISTERED,
@@ -326,16 +332,13 @@ class HouseImporter(Importer):
 
     def resolve(self, chunk, errors):
         addresses = self._addresses(v.get("address_code", "") for _n, v in chunk)
-        existing = set(House.objects.filter(code__in=[v["code"] for _n, v in chunk]).values_list("code", flat=True))
+        existing = self._existing("code", chunk)
         bidx = {v["owner_id_number"]: crypto.blind_index("id", v["owner_id_number"]) for _n, v in chunk if v.get("owner_id_number")}
         owners = dict(Person.objects.filter(id_bidx__in=bidx.values()).values_list("id_bidx", "id"))
         out = []
         for rownum, v in chunk:
             before = len(errors)
-            if v["code"] in existing:
-                errors.append(RowError(rownum, "房屋编码", _("房屋编码已存在")))
-            elif self._seen_before("code", v["code"]):
-                errors.append(RowError(rownum, "房屋编码", _("与文件中前面的行重复")))
+            self._unique(rownum, "房屋编码", v["code"], existing, errors, _("房屋编码已存在"))
             owner_id = None
             if v.get("owner_id_number"):
                 owner_id = owners.get(bidx[v["owner_id_number"]])
@@ -369,14 +372,11 @@ class OrganisationImporter(Importer):
 
     def resolve(self, chunk, errors):
         addresses = self._addresses(v.get("address_code", "") for _n, v in chunk)
-        existing = set(Organisation.objects.filter(uscc__in=[v["uscc"] for _n, v in chunk]).values_list("uscc", flat=True))
+        existing = self._existing("uscc", chunk)
         out = []
         for rownum, v in chunk:
             before = len(errors)
-            if v["uscc"] in existing:
-                errors.append(RowError(rownum, "统一社会信用代码", _("该单位已登记")))
-            elif self._seen_before("uscc", v["uscc"]):
-                errors.append(RowError(rownum, "统一社会信用代码", _("与文件中前面的行重复")))
+            self._unique(rownum, "统一社会信用代码", v["uscc"], existing, errors, _("该单位已登记"))
             self._place(v, addresses, errors, rownum)
             if len(errors) == before:
                 phone = v.get("phone") or ""
@@ -407,17 +407,14 @@ class ComponentImporter(Importer):
         from shanzhi.geo.models import Grid
         from shanzhi.geo.spatial import get_index
 
-        existing = set(Component.objects.filter(code__in=[v["code"] for _n, v in chunk]).values_list("code", flat=True))
+        existing = self._existing("code", chunk)
         depts = dict(Department.objects.values_list("code", "id"))
         index = get_index()
         out = []
         pending = []
         for rownum, v in chunk:
             before = len(errors)
-            if v["code"] in existing:
-                errors.append(RowError(rownum, "部件编码", _("部件编码已存在")))
-            elif self._seen_before("code", v["code"]):
-                errors.append(RowError(rownum, "部件编码", _("与文件中前面的行重复")))
+            self._unique(rownum, "部件编码", v["code"], existing, errors, _("部件编码已存在"))
             try:
                 v["lon"], v["lat"] = to_wgs84(v["lon"], v["lat"], v.get("crs") or "wgs84")
             except CoordinateError as exc:
