@@ -72,7 +72,7 @@ def test_a_citizen_sees_no_registry_and_no_grids(cast):
 
 def test_a_department_handler_is_scoped_to_the_departments_region(cast):
     scope = scope_for(cast.dept_handler)
-    assert scope.department_ids and scope.region_ids  # county department → county subtree
+    assert scope.department_ids and scope.dept_region_ids and not scope.region_ids  # county department
 
 
 def test_search_results_are_masked(cast):

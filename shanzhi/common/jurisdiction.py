@@ -19,36 +19,43 @@ class Scope:
     region_ids: frozenset[int] = field(default_factory=frozenset)
     grid_ids: frozenset[int] = field(default_factory=frozenset)
     department_ids: frozenset[int] = field(default_factory=frozenset)
+    # Regions seen only through a department post: registries include them, incident lists do not
+    # (a department sees the cases sent to it, not every case in its region).
+    dept_region_ids: frozenset[int] = field(default_factory=frozenset)
     roles: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.unrestricted or self.region_ids or self.grid_ids)
+        return not (self.unrestricted or self.region_ids or self.grid_ids or self.dept_region_ids)
 
-    def q(self, *, region: str | None = "region", grid: str | None = "grid") -> Q:
-        """A Q object limiting records by their region and/or grid foreign keys."""
+    def q(self, *, region: str | None = "region", grid: str | None = "grid", department: str | None = None) -> Q:
+        """A Q object limiting records by their region, grid and (for cases) department keys."""
         if self.unrestricted:
             return Q()
         cond = Q(pk__in=[])
-        if region and self.region_ids:
-            cond |= Q(**{f"{region}_id__in": self.region_ids})
+        regions = self.region_ids if department else self.region_ids | self.dept_region_ids
+        if region and regions:
+            cond |= Q(**{f"{region}_id__in": regions})
+        if department and self.department_ids:
+            cond |= Q(**{f"{department}_id__in": self.department_ids})
         if grid and self.grid_ids:
             cond |= Q(**{f"{grid}_id__in": self.grid_ids})
         return cond
 
-    def filter(self, qs: QuerySet, *, region: str | None = "region", grid: str | None = "grid") -> QuerySet:
-        return qs if self.unrestricted else qs.filter(self.q(region=region, grid=grid))
+    def filter(self, qs: QuerySet, *, region: str | None = "region", grid: str | None = "grid",
+               department: str | None = None) -> QuerySet:
+        return qs if self.unrestricted else qs.filter(self.q(region=region, grid=grid, department=department))
 
     def grids(self, qs: QuerySet) -> QuerySet:
         """Grids themselves: by their own id or their village."""
         if self.unrestricted:
             return qs
-        return qs.filter(Q(pk__in=self.grid_ids) | Q(region_id__in=self.region_ids))
+        return qs.filter(Q(pk__in=self.grid_ids) | Q(region_id__in=self.region_ids | self.dept_region_ids))
 
     def regions(self, qs: QuerySet) -> QuerySet:
         if self.unrestricted:
             return qs
-        return qs.filter(pk__in=self.region_ids)
+        return qs.filter(pk__in=self.region_ids | self.dept_region_ids)
 
 
 def _subtree_ids(model, paths: set[str]) -> set[int]:
@@ -75,6 +82,7 @@ def scope_for(actor) -> Scope:
         scope = Scope(unrestricted=True, roles=frozenset({"admin"}))
     else:
         region_paths: set[str] = set()
+        dept_region_paths: set[str] = set()
         grid_paths: set[str] = set()
         departments: set[int] = set()
         roles: set[str] = set()
@@ -88,11 +96,12 @@ def scope_for(actor) -> Scope:
                 grid_paths.add(post.grid.path)
             elif binding == Binding.DEPARTMENT and post.department:
                 departments.add(post.department_id)
-                region_paths.add(post.department.region.path)
+                dept_region_paths.add(post.department.region.path)
         scope = Scope(
             region_ids=frozenset(_subtree_ids(Region, region_paths)),
             grid_ids=frozenset(_subtree_ids(Grid, grid_paths)),
             department_ids=frozenset(departments),
+            dept_region_ids=frozenset(_subtree_ids(Region, dept_region_paths)),
             roles=frozenset(roles),
         )
     actor._shanzhi_scope = scope

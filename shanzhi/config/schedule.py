@@ -1,6 +1,8 @@
 """Periodic jobs: (name, every N seconds, dotted path of a django-tasks task)."""
 
 SCHEDULE = [
+    ("incident-deadlines", 60, "shanzhi.incidents.tasks.check_deadlines"),
+    ("notify-outbox", 30, "shanzhi.notify.tasks.deliver_outbox"),
     ("calendar-coverage", 24 * 3600, "shanzhi.common.tasks.check_calendar_coverage"),
     ("prune-task-results", 24 * 3600, "shanzhi.common.tasks.prune_task_results"),
 ]

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "shanzhi.accounts",
     "shanzhi.geo",
     "shanzhi.registry",
+    "shanzhi.notify",
+    "shanzhi.incidents",
     "shanzhi.api",
     "shanzhi.demo",
 ]
@@ -177,3 +179,17 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 WORK_PERIODS = os.environ.get("SHANZHI_WORK_PERIODS", "08:30-12:00,13:30-17:30")
+
+# Incidents: likely duplicates are the same subclass within this distance and time.
+DUPLICATE_METERS = float(os.environ.get("SHANZHI_DUPLICATE_METERS", "50"))
+DUPLICATE_HOURS = float(os.environ.get("SHANZHI_DUPLICATE_HOURS", "24"))
+# Warn this fraction of a stage's length before its deadline (at least WARN_MIN_MINUTES).
+WARN_FRACTION = float(os.environ.get("SHANZHI_WARN_FRACTION", "0.2"))
+# Escalate an overdue case one tier up automatically.
+AUTO_ESCALATE_OVERDUE = _env_bool("SHANZHI_AUTO_ESCALATE", False)
+
+# Notifications: SMS through a pluggable gateway (the log gateway writes to the log).
+SMS_GATEWAY = os.environ.get("SHANZHI_SMS_GATEWAY", "shanzhi.notify.gateways.LogGateway")
+SMS_GATEWAY_URL = os.environ.get("SHANZHI_SMS_URL", "")
+SMS_GATEWAY_TOKEN = os.environ.get("SHANZHI_SMS_TOKEN", "")
+PUBLIC_BASE_URL = os.environ.get("SHANZHI_PUBLIC_BASE_URL", "http://127.0.0.1:8000")

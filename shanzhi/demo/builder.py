@@ -463,6 +463,9 @@ class DemoBuilder:
             self.log("区划与网格 …")
             self.build_geography()
             self.build_departments()
+            from shanzhi.incidents.catalog import seed_classes
+
+            self.counts["incident_classes"] = seed_classes()
             self.log("账号与岗位 …")
             self.build_users()
         self.log("基础信息（人口、户、房屋、单位、部件） …")

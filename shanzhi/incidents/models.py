@@ -1,0 +1,241 @@
+"""One grid + one center: incident classes with time limits, incidents and their steps."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from shanzhi.common.models import TimeStamped
+from shanzhi.common.workcal import TimeUnit
+
+from .states import Action, Status
+
+UNIT_CHOICES = [(TimeUnit.WORKING_HOURS, _("工作时")), (TimeUnit.WORKING_DAYS, _("工作日")),
+                (TimeUnit.CLOCK_HOURS, _("小时"))]
+
+
+class Tier(models.TextChoices):
+    VILLAGE = "village", _("村（社区）")
+    TOWN = "town", _("镇（街道）")
+    COUNTY = "county", _("县级部门")
+
+
+class IncidentClass(TimeStamped):
+    """Two levels: a major class (parent is null) and its subclasses, which carry the standards."""
+
+    class Kind(models.TextChoices):
+        EVENT = "event", _("事件")
+        COMPONENT = "component", _("部件")
+        GOVERNANCE = "governance", _("基层治理")
+
+    code = models.CharField(_("分类代码"), max_length=10, unique=True)
+    name = models.CharField(_("名称"), max_length=60)
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    parent = models.ForeignKey("self", verbose_name=_("大类"), null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="subclasses")
+    filing_standard = models.TextField(_("立案标准"), blank=True)
+    closing_standard = models.TextField(_("结案标准"), blank=True)
+    department = models.ForeignKey("accounts.Department", verbose_name=_("默认责任部门"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    tier = models.CharField(_("默认处置层级"), max_length=8, choices=Tier.choices, default=Tier.TOWN)
+    register_limit = models.DecimalField(_("受理立案时限"), max_digits=6, decimal_places=1, default=1)
+    register_unit = models.CharField(max_length=16, choices=UNIT_CHOICES, default=TimeUnit.WORKING_HOURS)
+    dispatch_limit = models.DecimalField(_("派遣时限"), max_digits=6, decimal_places=1, default=1)
+    dispatch_unit = models.CharField(max_length=16, choices=UNIT_CHOICES, default=TimeUnit.WORKING_HOURS)
+    handle_limit = models.DecimalField(_("处置时限"), max_digits=6, decimal_places=1, default=3)
+    handle_unit = models.CharField(max_length=16, choices=UNIT_CHOICES, default=TimeUnit.WORKING_DAYS)
+    verify_limit = models.DecimalField(_("核查时限"), max_digits=6, decimal_places=1, default=4)
+    verify_unit = models.CharField(max_length=16, choices=UNIT_CHOICES, default=TimeUnit.WORKING_HOURS)
+    keywords = models.CharField(_("识别关键词"), max_length=300, blank=True, help_text=_("逗号分隔，用于按描述推荐分类"))
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("事件分类")
+        verbose_name_plural = _("事件分类")
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def limit(self, stage: str) -> tuple[float, str]:
+        return float(getattr(self, f"{stage}_limit")), getattr(self, f"{stage}_unit")
+
+
+class Incident(TimeStamped):
+    class Source(models.TextChoices):
+        PATROL = "patrol", _("网格巡查")
+        CITIZEN = "citizen", _("随手拍")
+        HOTLINE = "hotline", _("12345 热线")
+        ALARM = "alarm", _("监测告警")
+        CENTER = "center", _("中心录入")
+        PETITION = "petition", _("信访")
+        OPINION = "opinion", _("舆情")
+        ASSIGNED = "assigned", _("上级交办")
+        API = "api", _("外部系统")
+
+    number = models.CharField(_("事件编号"), max_length=24, unique=True)
+    source = models.CharField(_("来源"), max_length=12, choices=Source.choices)
+    external_id = models.CharField(_("外部编号"), max_length=64, null=True, blank=True)
+    subclass = models.ForeignKey(IncidentClass, verbose_name=_("小类"), on_delete=models.PROTECT, related_name="+")
+    class_suggested = models.BooleanField(_("分类由系统推荐"), default=False)
+    description = models.TextField(_("问题描述"))
+    address_text = models.CharField(_("位置描述"), max_length=200, blank=True)
+    lon = models.FloatField(_("经度"), null=True, blank=True)
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    declared_crs = models.CharField(_("上报坐标系"), max_length=8, default="wgs84")
+    grid = models.ForeignKey("geo.Grid", verbose_name=_("网格"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    region = models.ForeignKey("geo.Region", verbose_name=_("村（社区）"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    town = models.ForeignKey("geo.Region", verbose_name=_("镇（街道）"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("上报人"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="reported_incidents")
+    reporter_name = models.CharField(_("上报人姓名"), max_length=50, blank=True)
+    reporter_phone_sealed = models.TextField(blank=True, default="", editable=False)
+    reporter_phone_bidx = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.REPORTED, db_index=True)
+    tier = models.CharField(_("处置层级"), max_length=8, choices=Tier.choices, default=Tier.TOWN)
+    department = models.ForeignKey("accounts.Department", verbose_name=_("处置部门"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="incidents")
+    round = models.PositiveSmallIntegerField(_("处置轮次"), default=1)
+    reported_at = models.DateTimeField(_("上报时间"), db_index=True)
+    registered_at = models.DateTimeField(_("立案时间"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("派遣时间"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True, db_index=True)
+    register_due = models.DateTimeField(_("立案期限"), null=True, blank=True)
+    dispatch_due = models.DateTimeField(_("派遣期限"), null=True, blank=True)
+    handle_due = models.DateTimeField(_("处置期限"), null=True, blank=True)
+    verify_due = models.DateTimeField(_("核查期限"), null=True, blank=True)
+    # Set once when a stage first ran late / was first warned, for indicators and to warn once.
+    warned_due = models.DateTimeField(null=True, blank=True, editable=False)
+    overdue_due = models.DateTimeField(null=True, blank=True, editable=False)
+    ever_overdue = models.BooleanField(_("曾超期"), default=False)
+    extended = models.BooleanField(_("曾延期"), default=False)
+    returned_count = models.PositiveSmallIntegerField(_("回退次数"), default=0)
+    rework_count = models.PositiveSmallIntegerField(_("返工次数"), default=0)
+    merged_into = models.ForeignKey("self", verbose_name=_("合并到"), null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="merged")
+    possible_duplicate = models.ForeignKey("self", verbose_name=_("疑似重复"), null=True, blank=True,
+                                           on_delete=models.SET_NULL, related_name="+")
+    rating = models.PositiveSmallIntegerField(_("评价"), null=True, blank=True)
+    rating_token = models.CharField(max_length=40, blank=True, default="", db_index=True, editable=False)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        verbose_name = _("事件")
+        verbose_name_plural = _("事件")
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="uniq_incident_external")]
+        indexes = [
+            models.Index(fields=["town", "status"]),
+            models.Index(fields=["town", "reported_at"]),
+            models.Index(fields=["department", "status"]),
+            models.Index(fields=["grid", "status"]),
+            models.Index(fields=["subclass", "reported_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.subclass.name if self.subclass_id else ''}"
+
+    @property
+    def current_due(self):
+        from .states import STAGE_OF
+
+        stage = STAGE_OF.get(self.status)
+        return getattr(self, f"{stage}_due") if stage else None
+
+
+class IncidentStep(models.Model):
+    """One move in the loop: the source of every SLA figure and indicator."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="steps")
+    action = models.CharField(_("动作"), max_length=16, choices=Action.choices)
+    at = models.DateTimeField(_("时间"), db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(_("操作人"), max_length=100, blank=True)
+    from_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    department = models.ForeignKey("accounts.Department", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    round = models.PositiveSmallIntegerField(default=1)
+    due = models.DateTimeField(_("本环节期限"), null=True, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("处置环节")
+        verbose_name_plural = _("处置环节")
+        indexes = [models.Index(fields=["action", "at"])]
+
+    def __str__(self):
+        return f"{self.incident_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Attachment(models.Model):
+    class Kind(models.TextChoices):
+        REPORT = "report", _("上报照片")
+        REPLY = "reply", _("处置照片")
+        VERIFY = "verify", _("核查照片")
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attachments")
+    step = models.ForeignKey(IncidentStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    image = models.ImageField(upload_to="incidents/%Y/%m/")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("照片")
+        verbose_name_plural = _("照片")
+
+    def __str__(self):
+        return self.image.name
+
+
+class Summons(models.Model):
+    """网格吹哨，部门报到: one row per summoned department."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="summons")
+    department = models.ForeignKey("accounts.Department", on_delete=models.PROTECT, related_name="summons")
+    summoned_at = models.DateTimeField()
+    due = models.DateTimeField(_("报到期限"))
+    checked_in_at = models.DateTimeField(_("报到时间"), null=True, blank=True)
+    part = models.CharField(_("承担任务"), max_length=200, blank=True)
+    reply = models.TextField(_("处置情况"), blank=True)
+
+    class Meta:
+        verbose_name = _("吹哨报到")
+        verbose_name_plural = _("吹哨报到")
+        constraints = [models.UniqueConstraint(fields=["incident", "department"], name="uniq_summons")]
+
+    def __str__(self):
+        return f"{self.incident_id} → {self.department_id}"
+
+
+class ExtensionRequest(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已同意")
+        REFUSED = "refused", _("不同意")
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="extensions")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    amount = models.DecimalField(max_digits=6, decimal_places=1)
+    unit = models.CharField(max_length=16, choices=UNIT_CHOICES)
+    reason = models.TextField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+
+    def __str__(self):
+        return f"{self.incident_id} +{self.amount}{self.unit} {self.state}"

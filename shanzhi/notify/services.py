@@ -1,0 +1,78 @@
+"""Queueing and delivering notifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from shanzhi.common import crypto
+
+from .gateways import DeliveryError, sms_gateway
+from .models import Message, Outbox
+
+MAX_ATTEMPTS = 8
+
+
+def queue(*, channel: str, title: str, body: str, user=None, phone: str = "", link: str = "", topic: str = "",
+          object_ref: str = "", dedup_key: str | None = None) -> Outbox | None:
+    """Add a message to the outbox inside the caller's transaction. A repeated dedup_key is ignored."""
+    row = Outbox(channel=channel, user=user, phone_sealed=crypto.seal(phone), title=title[:100], body=body,
+                 link=link, topic=topic, object_ref=object_ref, dedup_key=dedup_key, next_attempt_at=timezone.now())
+    if dedup_key:
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError:
+            return None
+    else:
+        row.save()
+    transaction.on_commit(_kick)
+    return row
+
+
+def _kick():
+    from .tasks import deliver_outbox
+
+    try:
+        deliver_outbox.enqueue()
+    except Exception:  # noqa: BLE001 — the periodic job delivers anyway; never fail the business write
+        pass
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+def deliver_due(limit: int = 200) -> dict[str, int]:
+    """Deliver pending messages whose time has come; failures are retried with exponential backoff."""
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    now = timezone.now()
+    ids = list(Outbox.objects.filter(state=Outbox.State.PENDING, next_attempt_at__lte=now)
+               .order_by("next_attempt_at").values_list("id", flat=True)[:limit])
+    gateway = None
+    for pk in ids:
+        with transaction.atomic():
+            row = Outbox.objects.select_for_update(skip_locked=True).filter(pk=pk, state=Outbox.State.PENDING).first()
+            if row is None:
+                continue
+            row.attempts += 1
+            try:
+                if row.channel == Outbox.Channel.INAPP:
+                    Message.objects.create(user=row.user, title=row.title, body=row.body, link=row.link)
+                elif row.channel == Outbox.Channel.SMS:
+                    gateway = gateway or sms_gateway()
+                    gateway.send_sms(crypto.unseal(row.phone_sealed) or (row.user.mobile if row.user else ""), row.body)
+                row.state, row.sent_at = Outbox.State.SENT, timezone.now()
+                counts["sent"] += 1
+            except DeliveryError as exc:
+                row.last_error = str(exc)[:500]
+                if row.attempts >= MAX_ATTEMPTS:
+                    row.state = Outbox.State.FAILED
+                    counts["failed"] += 1
+                else:
+                    row.next_attempt_at = timezone.now() + backoff(row.attempts)
+                    counts["retry"] += 1
+            row.save()
+    return counts
