@@ -92,7 +92,7 @@ class Incident(TimeStamped):
                                  on_delete=models.SET_NULL, related_name="reported_incidents")
     reporter_name = models.CharField(_("上报人姓名"), max_length=50, blank=True)
     reporter_phone_sealed = models.TextField(blank=True, default="", editable=False)
-    reporter_phone_bidx = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    reporter_phone_bidx = models.CharField(max_length=64, blank=True, default="", editable=False)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.REPORTED, db_index=True)
     tier = models.CharField(_("处置层级"), max_length=8, choices=Tier.choices, default=Tier.TOWN)
     department = models.ForeignKey("accounts.Department", verbose_name=_("处置部门"), null=True, blank=True,
@@ -119,7 +119,7 @@ class Incident(TimeStamped):
     possible_duplicate = models.ForeignKey("self", verbose_name=_("疑似重复"), null=True, blank=True,
                                            on_delete=models.SET_NULL, related_name="+")
     rating = models.PositiveSmallIntegerField(_("评价"), null=True, blank=True)
-    rating_token = models.CharField(max_length=40, blank=True, default="", db_index=True, editable=False)
+    rating_token = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-reported_at", "-id"]
@@ -132,6 +132,8 @@ class Incident(TimeStamped):
             models.Index(fields=["department", "status"]),
             models.Index(fields=["grid", "status"]),
             models.Index(fields=["subclass", "reported_at"]),
+            models.Index(fields=["reporter_phone_bidx"], name="incident_reporter_phone"),
+            models.Index(fields=["rating_token"], name="incident_rating_token"),
         ]
 
     def __str__(self):

@@ -34,9 +34,9 @@ class Person(Placed):
 
     name = models.CharField(_("姓名"), max_length=50, db_index=True)
     id_sealed = models.TextField(_("身份证号（密文）"), editable=False)
-    id_bidx = models.CharField(_("身份证号索引"), max_length=64, unique=True, editable=False)
+    id_bidx = models.CharField(_("身份证号索引"), max_length=64, editable=False)
     phone_sealed = models.TextField(_("手机号（密文）"), blank=True, default="", editable=False)
-    phone_bidx = models.CharField(_("手机号索引"), max_length=64, blank=True, default="", db_index=True, editable=False)
+    phone_bidx = models.CharField(_("手机号索引"), max_length=64, blank=True, default="", editable=False)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"))
     ethnicity = models.CharField(_("民族"), max_length=20, blank=True, default="汉族")
@@ -50,7 +50,11 @@ class Person(Placed):
         ordering = ["id"]
         verbose_name = _("实有人口")
         verbose_name_plural = _("实有人口")
-        indexes = [models.Index(fields=["region", "name"]), models.Index(fields=["grid", "name"])]
+        # Blind indexes are matched exactly: plain b-tree indexes (a unique constraint, not
+        # unique=True, which on PostgreSQL would add a second, pattern-ops index we never use).
+        constraints = [models.UniqueConstraint(fields=["id_bidx"], name="uniq_person_id_bidx")]
+        indexes = [models.Index(fields=["phone_bidx"], name="person_phone_bidx"),
+                   models.Index(fields=["region", "name"]), models.Index(fields=["grid", "name"])]
 
     def __str__(self):
         return self.name
@@ -148,7 +152,7 @@ class Organisation(Placed):
     industry = models.CharField(_("行业"), max_length=40, blank=True)
     legal_rep = models.CharField(_("法定代表人"), max_length=50, blank=True)
     phone_sealed = models.TextField(_("联系电话（密文）"), blank=True, default="", editable=False)
-    phone_bidx = models.CharField(_("联系电话索引"), max_length=64, blank=True, default="", db_index=True, editable=False)
+    phone_bidx = models.CharField(_("联系电话索引"), max_length=64, blank=True, default="", editable=False)
     employees = models.PositiveIntegerField(_("从业人数"), null=True, blank=True)
     is_key = models.BooleanField(_("重点单位"), default=False)
 
@@ -156,6 +160,7 @@ class Organisation(Placed):
         ordering = ["id"]
         verbose_name = _("实有单位")
         verbose_name_plural = _("实有单位")
+        indexes = [models.Index(fields=["phone_bidx"], name="org_phone_bidx")]
 
     def __str__(self):
         return self.name
