@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from shanzhi.api.api import api
 from shanzhi.common import views as common_views
+from shanzhi.incidents import views as incident_views
 
 admin.site.site_header = "善治 · 系统配置"
 admin.site.site_title = "善治"
@@ -14,6 +15,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("geo/", include("shanzhi.geo.urls")),
     path("registry/", include("shanzhi.registry.urls")),
+    path("incidents/", include("shanzhi.incidents.urls")),
+    path("rate/<str:token>/", incident_views.rate, name="rate"),
     path("system/", include("shanzhi.common.urls")),
     path("", include("shanzhi.accounts.urls")),
 ]

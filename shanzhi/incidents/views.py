@@ -1,0 +1,243 @@
+"""Thin views over the incident services: parse, call, render a page or a partial."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from shanzhi.accounts.models import Department
+from shanzhi.common.ratelimit import limit_by_ip
+
+from . import permissions
+from .forms import ReportForm
+from .models import Attachment, ExtensionRequest, IncidentClass
+from .selectors import due_q, get_incident_for_actor, incident_list, supervision_desk
+from .services import loop
+from .services.intake import incident_report
+from .states import OPEN, Action, Status
+
+
+def _errors_text(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return "；".join(m for msgs in exc.message_dict.values() for m in msgs)
+    return "；".join(exc.messages)
+
+
+@login_required
+def incident_index(request):
+    qs = incident_list(actor=request.user)
+    f = {k: request.GET.get(k, "") for k in ("status", "source", "major", "q", "late", "mine")}
+    if f["status"] == "open":
+        qs = qs.filter(status__in=OPEN)
+    elif f["status"]:
+        qs = qs.filter(status=f["status"])
+    if f["source"]:
+        qs = qs.filter(source=f["source"])
+    if f["major"]:
+        qs = qs.filter(subclass__parent__code=f["major"])
+    if f["q"]:
+        qs = qs.filter(number__contains=f["q"]) | qs.filter(description__contains=f["q"])
+    if f["late"] == "1":
+        qs = qs.filter(due_q(overdue=True))
+    page = Paginator(qs.order_by("-reported_at", "-id"), 30).get_page(request.GET.get("page"))
+    return render(request, "incidents/list.html", {
+        "page": page, "f": f, "statuses": Status.choices, "sources": loop.Incident.Source.choices,
+        "majors": IncidentClass.objects.filter(parent__isnull=True), "active": "incidents",
+        "can_report": permissions.roles_of(request.user) & permissions.REPORTERS, "now": timezone.now(),
+    })
+
+
+@login_required
+def incident_new(request):
+    roles = permissions.roles_of(request.user)
+    if not roles & permissions.REPORTERS:
+        raise PermissionDenied
+    center = bool(roles & permissions.COMMAND)
+    form = ReportForm(request.POST or None, center=center)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            incident, _created = incident_report(
+                actor=request.user, source=d["source"], description=d["description"],
+                subclass_code=d["subclass"].code if d["subclass"] else "", lon=d["lon"], lat=d["lat"], crs=d["crs"],
+                address_text=d["address_text"], reporter_name=d["reporter_name"], reporter_phone=d["reporter_phone"],
+                photos=request.FILES.getlist("photos"))
+        except ValidationError as exc:
+            for field, msgs in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, msgs)
+        else:
+            return redirect("incidents:detail", pk=incident.pk)
+    return render(request, "incidents/new.html", {"form": form, "active": "incidents", "center": center})
+
+
+def _detail_context(request, incident):
+    user = request.user
+    actions = [a for a in ("register", "void", "dispatch", "whistle", "accept", "return", "extend_request", "shelve",
+                           "resume", "reply", "verify", "escalate", "supervise", "check_in", "archive")
+               if _offered(user, a, incident)]
+    return {
+        "incident": incident, "steps": incident.steps.select_related("department").order_by("at", "id"),
+        "photos": incident.attachments.all(), "summons": incident.summons.select_related("department"),
+        "extensions": incident.extensions.filter(state=ExtensionRequest.State.PENDING),
+        "actions": actions, "departments": Department.objects.filter(is_active=True).order_by("code"),
+        "classes": IncidentClass.objects.filter(parent__isnull=False, is_active=True).select_related("parent"),
+        "can_decide": permissions.can(user, "extend_decide"), "active": "incidents", "now": timezone.now(),
+    }
+
+
+_STATUS_FOR = {
+    "register": {Status.REPORTED}, "void": {Status.REPORTED}, "dispatch": {Status.REGISTERED},
+    "whistle": {Status.REGISTERED}, "accept": {Status.DISPATCHED}, "return": {Status.DISPATCHED, Status.HANDLING},
+    "extend_request": {Status.HANDLING}, "shelve": {Status.HANDLING}, "resume": {Status.SHELVED},
+    "reply": {Status.HANDLING}, "verify": {Status.REPLIED}, "escalate": {Status.REGISTERED, Status.DISPATCHED, Status.HANDLING},
+    "supervise": {Status.REGISTERED, Status.DISPATCHED, Status.HANDLING, Status.REPLIED},
+    "check_in": {Status.DISPATCHED, Status.HANDLING}, "archive": {Status.CLOSED},
+}
+
+
+def _offered(user, action, incident) -> bool:
+    if incident.status not in _STATUS_FOR[action]:
+        return False
+    if action == "check_in":
+        from shanzhi.common.jurisdiction import scope_for
+
+        depts = scope_for(user).department_ids
+        return incident.summons.filter(department_id__in=depts, checked_in_at__isnull=True).exists()
+    return permissions.can(user, action, incident)
+
+
+@login_required
+def incident_detail(request, pk: int):
+    incident = get_incident_for_actor(request.user, pk)
+    return render(request, "incidents/detail.html", _detail_context(request, incident))
+
+
+@login_required
+@require_POST
+def incident_act(request, pk: int, action: str):
+    """One endpoint for every loop action; errors come back in the action panel, nothing changes."""
+    incident = get_incident_for_actor(request.user, pk)
+    p = request.POST
+    version = int(p["version"]) if p.get("version", "").isdigit() else None
+    user = request.user
+    try:
+        if action == "register":
+            sub = IncidentClass.objects.filter(pk=p.get("subclass") or 0).first()
+            loop.incident_register(actor=user, incident_id=pk, subclass=sub, note=p.get("note", ""),
+                                   expected_version=version)
+        elif action == "void":
+            loop.incident_void(actor=user, incident_id=pk, reason=p.get("note", ""), expected_version=version)
+        elif action == "dispatch":
+            dept = Department.objects.filter(pk=p.get("department") or 0).first()
+            if dept is None:
+                raise ValidationError({"department": _("请选择处置部门")})
+            loop.incident_dispatch(actor=user, incident_id=pk, department=dept, note=p.get("note", ""),
+                                   expected_version=version)
+        elif action == "whistle":
+            ids = p.getlist("departments")
+            depts = list(Department.objects.filter(pk__in=[i for i in ids if i.isdigit()]))
+            lead = next((d for d in depts if str(d.pk) == p.get("lead")), depts[0] if depts else None)
+            if lead is None:
+                raise ValidationError({"departments": _("请选择吹哨部门")})
+            loop.incident_whistle(actor=user, incident_id=pk, lead=lead, others=[d for d in depts if d != lead],
+                                  note=p.get("note", ""), expected_version=version)
+        elif action == "accept":
+            loop.incident_accept(actor=user, incident_id=pk, expected_version=version)
+        elif action == "return":
+            loop.incident_return(actor=user, incident_id=pk, reason=p.get("note", ""), expected_version=version)
+        elif action == "extend_request":
+            loop.incident_request_extension(actor=user, incident_id=pk, amount=p.get("amount") or 0,
+                                            unit=p.get("unit", ""), reason=p.get("note", ""))
+        elif action == "extend_decide":
+            req = incident.extensions.filter(pk=p.get("request") or 0).first()
+            if req is None:
+                raise Http404
+            loop.incident_decide_extension(actor=user, request_id=req.pk, approve=p.get("approve") == "1",
+                                           note=p.get("note", ""))
+        elif action == "shelve":
+            loop.incident_shelve(actor=user, incident_id=pk, reason=p.get("note", ""))
+        elif action == "resume":
+            loop.incident_resume(actor=user, incident_id=pk, note=p.get("note", ""))
+        elif action == "reply":
+            loop.incident_reply(actor=user, incident_id=pk, note=p.get("note", ""), photos=request.FILES.getlist("photos"),
+                                expected_version=version)
+        elif action == "verify":
+            loop.incident_verify(actor=user, incident_id=pk, passed=p.get("passed") == "1", note=p.get("note", ""),
+                                 photos=request.FILES.getlist("photos"), expected_version=version)
+        elif action == "escalate":
+            loop.incident_escalate(actor=user, incident_id=pk, reason=p.get("note", ""), expected_version=version)
+        elif action == "supervise":
+            loop.incident_supervise(actor=user, incident_id=pk, note=p.get("note", ""))
+        elif action == "check_in":
+            loop.incident_check_in(actor=user, incident_id=pk, reply=p.get("note", ""))
+        elif action == "archive":
+            loop.incident_archive(actor=user, incident_id=pk)
+        else:
+            raise Http404
+    except ValidationError as exc:
+        return _action_error(request, incident, _errors_text(exc), 400)
+    except loop.Conflict as exc:
+        return _action_error(request, incident, str(exc), 409)
+    except PermissionDenied as exc:
+        return _action_error(request, incident, str(exc) or _("无权执行此操作"), 403)
+    if request.htmx:
+        resp = HttpResponse(status=204)
+        resp["HX-Redirect"] = request.path.rsplit("/act/", 1)[0] + "/"
+        return resp
+    return redirect("incidents:detail", pk=pk)
+
+
+def _action_error(request, incident, message: str, status: int):
+    incident.refresh_from_db()
+    ctx = _detail_context(request, incident) | {"error": message}
+    template = "incidents/partials/actions.html" if request.htmx else "incidents/detail.html"
+    return render(request, template, ctx, status=status)
+
+
+@login_required
+def photo(request, pk: int):
+    att = Attachment.objects.filter(pk=pk).select_related("incident").first()
+    if att is None:
+        raise Http404
+    get_incident_for_actor(request.user, att.incident_id)  # 404 outside the jurisdiction
+    return FileResponse(att.image.open("rb"), content_type="image/jpeg")
+
+
+@login_required
+def supervision(request):
+    if not permissions.roles_of(request.user) & (permissions.COMMAND | {"grid_inspector"}):
+        raise PermissionDenied
+    desk = supervision_desk(actor=request.user)
+    return render(request, "incidents/supervision.html", {
+        "desk": {k: v.order_by("reported_at")[:100] for k, v in desk.items()},
+        "counts": {k: v.count() for k, v in desk.items()}, "active": "center", "now": timezone.now()})
+
+
+@limit_by_ip("rate", limit=20)
+def rate(request, token: str):
+    """The public rating page from the closing SMS: no login, no personal data shown."""
+    incident = loop.Incident.objects.filter(rating_token=token).select_related("subclass").first() if token else None
+    if incident is None:
+        raise Http404
+    error, done = "", incident.rating is not None
+    if request.method == "POST" and not done:
+        try:
+            loop.incident_rate(token=token, level=int(request.POST.get("level", "0") or 0),
+                               comment=request.POST.get("comment", ""))
+            done = True
+            incident.refresh_from_db()
+        except (ValidationError, ValueError) as exc:
+            error = _errors_text(exc) if isinstance(exc, ValidationError) else _("请选择评价")
+        except loop.Conflict as exc:
+            error, done = str(exc), True
+    return render(request, "incidents/rate.html", {"incident": incident, "levels": loop.RATING_LABELS, "error": error,
+                                                   "done": done})
+
+
+ACTION_LABELS = dict(Action.choices)

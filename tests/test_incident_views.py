@@ -1,0 +1,102 @@
+import pytest
+
+from shanzhi.accounts.models import Department
+from shanzhi.incidents.models import Incident
+from shanzhi.incidents.services import loop
+from shanzhi.incidents.states import Status
+
+from .conftest import login
+from .test_incident_loop import home_grid, jpeg, report
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_informant_reports_from_the_phone_form_with_a_photo(cast):
+    grid = home_grid(cast)
+    resp = login(cast.informant).post("/incidents/new/", {
+        "description": "霞客大道路灯不亮好几天了", "lon": grid.center_lon, "lat": grid.center_lat, "crs": "wgs84",
+        "source": "patrol", "photos": [jpeg()]})
+    assert resp.status_code == 302
+    incident = Incident.objects.latest("id")
+    assert incident.subclass.code == "0802" and incident.grid == grid and incident.attachments.count() == 1
+    page = login(cast.informant).get(resp["Location"]).content.decode()
+    assert incident.number in page and "路灯不亮" in page
+
+
+def test_the_form_explains_what_is_missing(cast):
+    resp = login(cast.informant).post("/incidents/new/", {"description": "", "source": "patrol", "crs": "wgs84"})
+    assert resp.status_code == 200 and "这个字段是必填项" in resp.content.decode()
+
+
+def test_citizens_cannot_use_the_staff_form(cast):
+    assert login(cast.citizen).get("/incidents/new/").status_code == 403
+
+
+def test_the_dispatcher_registers_and_dispatches_through_the_page(cast):
+    incident = report(cast)
+    client = login(cast.dispatcher)
+    assert "受理立案" in client.get(f"/incidents/{incident.pk}/").content.decode()
+    client.post(f"/incidents/{incident.pk}/act/register/", {"version": incident.version})
+    incident.refresh_from_db()
+    dept = Department.objects.get(code="JY-CG")
+    resp = client.post(f"/incidents/{incident.pk}/act/dispatch/", {"version": incident.version, "department": dept.pk},
+                       HTTP_HX_REQUEST="true")
+    assert resp.status_code == 204
+    assert Incident.objects.get(pk=incident.pk).status == Status.DISPATCHED
+
+
+def test_a_stale_form_gets_a_conflict_and_changes_nothing(cast):
+    incident = report(cast)
+    stale = incident.version
+    loop.incident_register(actor=cast.dispatcher, incident_id=incident.pk)
+    resp = login(cast.town_leader).post(f"/incidents/{incident.pk}/act/void/", {"version": stale, "note": "重复"},
+                                        HTTP_HX_REQUEST="true")
+    assert resp.status_code == 409 and "已被他人处理" in resp.content.decode()
+    assert Incident.objects.get(pk=incident.pk).status == Status.REGISTERED
+
+
+def test_a_missing_reason_is_a_400_with_the_reason(cast):
+    incident = report(cast)
+    resp = login(cast.dispatcher).post(f"/incidents/{incident.pk}/act/void/", {"note": ""}, HTTP_HX_REQUEST="true")
+    assert resp.status_code == 400 and "必须说明理由" in resp.content.decode()
+
+
+def test_outsiders_see_neither_the_case_nor_its_photos(cast):
+    incident = report(cast, photos=[jpeg()])
+    att = incident.attachments.get()
+    outsider = login(cast.outsider)
+    assert outsider.get(f"/incidents/{incident.pk}/").status_code == 404
+    assert outsider.get(f"/incidents/photo/{att.pk}/").status_code == 404
+    assert outsider.post(f"/incidents/{incident.pk}/act/register/").status_code == 404
+    assert login(cast.town_leader).get(f"/incidents/photo/{att.pk}/")["Content-Type"] == "image/jpeg"
+
+
+def test_the_public_rating_page_takes_one_rating(cast):
+    incident = report(cast)
+    loop.incident_register(actor=cast.dispatcher, incident_id=incident.pk)
+    loop.incident_dispatch(actor=cast.dispatcher, incident_id=incident.pk, department=Department.objects.get(code="JY-CG"))
+    loop.incident_accept(actor=cast.dept_handler, incident_id=incident.pk)
+    loop.incident_reply(actor=cast.dept_handler, incident_id=incident.pk, note="已处理")
+    loop.incident_verify(actor=cast.informant, incident_id=incident.pk, passed=True)
+    incident.refresh_from_db()
+    from django.test import Client
+
+    anon = Client()
+    page = anon.get(f"/rate/{incident.rating_token}/").content.decode()
+    assert incident.number in page and incident.reporter_name not in page
+    assert "请选择" in anon.post(f"/rate/{incident.rating_token}/", {"level": "9"}).content.decode()
+    anon.post(f"/rate/{incident.rating_token}/", {"level": "4"})
+    assert Incident.objects.get(pk=incident.pk).rating == 4
+    assert anon.get("/rate/not-a-token/").status_code == 404
+
+
+def test_the_supervision_desk_lists_overdue_cases(cast):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    incident = report(cast)
+    Incident.objects.filter(pk=incident.pk).update(register_due=timezone.now() - dt.timedelta(hours=1))
+    page = login(cast.town_leader).get("/incidents/supervision/").content.decode()
+    assert incident.number in page
+    assert login(cast.grid_worker).get("/incidents/supervision/").status_code == 403
