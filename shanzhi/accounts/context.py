@@ -19,7 +19,7 @@ def navigation(request):
         {"key": "registry", "label": _("基础信息"), "url": reverse("registry:search")},
         {"key": "window", "label": _("一窗口"), "url": reverse("accounts:pillar", args=["window"])},
         {"key": "team", "label": _("一队伍"), "url": reverse("accounts:pillar", args=["team"])},
-        {"key": "center", "label": _("一中心"), "url": reverse("accounts:pillar", args=["center"])},
+        {"key": "center", "label": _("一中心"), "url": reverse("command:dashboard")},
     ]
     if actor_can(user, "read_audit"):
         items.append({"key": "audit", "label": _("审计日志"), "url": reverse("common:audit")})

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "shanzhi.registry",
     "shanzhi.notify",
     "shanzhi.incidents",
+    "shanzhi.command",
     "shanzhi.api",
     "shanzhi.demo",
 ]

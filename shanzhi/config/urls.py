@@ -16,6 +16,7 @@ urlpatterns = [
     path("geo/", include("shanzhi.geo.urls")),
     path("registry/", include("shanzhi.registry.urls")),
     path("incidents/", include("shanzhi.incidents.urls")),
+    path("center/", include("shanzhi.command.urls")),
     path("rate/<str:token>/", incident_views.rate, name="rate"),
     path("system/", include("shanzhi.common.urls")),
     path("", include("shanzhi.accounts.urls")),

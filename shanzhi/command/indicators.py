@@ -1,0 +1,109 @@
+"""The indicators of DOMAIN.md §4 with their exact denominators, as one set of definitions that
+both the figures and the drill-down lists use.
+
+The cohort is every case *registered* in the period (voided and merged reports are not cases).
+- 应结案数 (due to close) = cohort − shelved − cases still open whose current deadline has not come.
+- 结案率 = closed / due to close; 按期结案率 = closed and never overdue / due to close;
+  返工率 = reworked at least once / due to close.
+- 应处置数 (due to handle) = cohort cases that were dispatched.
+- 处置率 = replied or closed / due to handle; 延期率 = extended / due to handle;
+  超期待处置率 = still with the handler past the handling deadline / due to handle;
+  及时派遣率 = dispatched within the dispatch deadline / due to handle;
+  准确派遣率 = never returned by a handler / due to handle.
+- 平均处置时长 = mean clock hours from dispatch to reply, over replied cases.
+- 满意率 = rated 基本满意 or better / rated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.utils import timezone
+
+from shanzhi.incidents.states import STAGE_OF, Status
+
+CLOSED = [Status.CLOSED, Status.ARCHIVED]
+WITH_HANDLER = [Status.DISPATCHED, Status.HANDLING]
+
+
+def _not_yet_due(now) -> Q:
+    cond = Q(pk__in=[])
+    for status, stage in STAGE_OF.items():
+        cond |= Q(status=status, **{f"{stage}_due__gte": now})
+    return cond
+
+
+def definitions(now: dt.datetime) -> dict[str, Q]:
+    """Named subsets of the cohort; each indicator is one of these over another."""
+    return {
+        "registered": Q(),
+        "due_to_close": ~Q(status=Status.SHELVED) & ~_not_yet_due(now),
+        "closed": Q(status__in=CLOSED),
+        "closed_on_time": Q(status__in=CLOSED, ever_overdue=False),
+        "reworked": Q(rework_count__gt=0) & ~Q(status=Status.SHELVED) & ~_not_yet_due(now),
+        "due_to_handle": Q(dispatched_at__isnull=False),
+        "handled": Q(dispatched_at__isnull=False) & (Q(replied_at__isnull=False) | Q(status__in=CLOSED)),
+        "extended": Q(dispatched_at__isnull=False, extended=True),
+        "overdue_open": Q(status__in=WITH_HANDLER, handle_due__lt=now),
+        "dispatched_on_time": Q(dispatched_at__isnull=False, dispatched_at__lte=F("dispatch_due")),
+        "dispatched_right": Q(dispatched_at__isnull=False, returned_count=0),
+        "rated": Q(rating__isnull=False),
+        "satisfied": Q(rating__gte=3),
+        "open": Q(status__in=[Status.REGISTERED, *WITH_HANDLER, Status.REPLIED]),
+    }
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    label: str
+    numerator: str
+    denominator: str | None  # None: a count
+
+
+INDICATORS = [
+    Indicator("registered", "立案数", "registered", None),
+    Indicator("close_rate", "结案率", "closed", "due_to_close"),
+    Indicator("on_time_close_rate", "按期结案率", "closed_on_time", "due_to_close"),
+    Indicator("rework_rate", "返工率", "reworked", "due_to_close"),
+    Indicator("handle_rate", "处置率", "handled", "due_to_handle"),
+    Indicator("extension_rate", "延期率", "extended", "due_to_handle"),
+    Indicator("overdue_open_rate", "超期待处置率", "overdue_open", "due_to_handle"),
+    Indicator("timely_dispatch_rate", "及时派遣率", "dispatched_on_time", "due_to_handle"),
+    Indicator("accurate_dispatch_rate", "准确派遣率", "dispatched_right", "due_to_handle"),
+    Indicator("satisfaction_rate", "满意率", "satisfied", "rated"),
+]
+
+
+def cohort(qs, start: dt.datetime, end: dt.datetime):
+    return qs.filter(registered_at__gte=start, registered_at__lt=end).exclude(status__in=[Status.VOIDED, Status.MERGED])
+
+
+def compute(qs, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None) -> dict:
+    """All indicators for the cohort in one aggregate query."""
+    now = now or timezone.now()
+    defs = definitions(now)
+    base = cohort(qs, start, end)
+    counts = base.aggregate(**{name: Count("id", filter=q) for name, q in defs.items()})
+    duration = ExpressionWrapper(F("replied_at") - F("dispatched_at"), output_field=DurationField())
+    avg = base.filter(replied_at__isnull=False, dispatched_at__isnull=False).aggregate(d=Avg(duration))["d"]
+    result = {"counts": counts, "avg_handle_hours": round(avg.total_seconds() / 3600, 1) if avg else None,
+              "indicators": []}
+    for ind in INDICATORS:
+        num = counts[ind.numerator]
+        den = counts[ind.denominator] if ind.denominator else None
+        value = num if den is None else (round(num * 100 / den, 1) if den else None)
+        result["indicators"].append({"key": ind.key, "label": ind.label, "value": value, "numerator": num,
+                                     "denominator": den, "num_key": ind.numerator, "den_key": ind.denominator,
+                                     "is_rate": den is not None})
+    return result
+
+
+def drill(qs, key: str, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None):
+    """The cases behind one named subset (numerator or denominator) of a figure."""
+    defs = definitions(now or timezone.now())
+    if key not in defs:
+        raise KeyError(key)
+    return cohort(qs, start, end).filter(defs[key])

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "command"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("drill/<str:key>/", views.drill, name="drill"),
+    path("export.xlsx", views.export, name="export"),
+]

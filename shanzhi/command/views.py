@@ -1,0 +1,69 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from shanzhi.geo.selectors import town_list
+from shanzhi.incidents import permissions
+from shanzhi.incidents.states import Status
+from shanzhi.registry.services.tabular import write_xlsx
+
+from . import indicators, selectors
+
+VIEWERS = permissions.COMMAND | {"auditor", "grid_inspector", "grid_chief", "dept_handler"}
+
+
+def _guard(request):
+    if not (request.user.is_superuser or permissions.roles_of(request.user) & VIEWERS):
+        raise PermissionDenied
+
+
+@login_required
+def dashboard(request):
+    _guard(request)
+    start, end, label = selectors.period(request.GET)
+    town = request.GET.get("town", "")
+    qs = selectors.scoped_incidents(request.user, town)
+    figures = indicators.compute(qs, start, end)
+    ctx = {
+        "figures": figures, "label": label, "towns": town_list(actor=request.user), "town": town,
+        "trend": selectors.trend(qs, start, end), "rankings": selectors.rankings(qs, start, end),
+        "points": selectors.map_points(qs), "active": "center", "query": request.GET.urlencode(),
+        "updated": timezone.localtime(),
+        "statuses": dict(Status.choices),
+    }
+    template = "command/partials/figures.html" if request.htmx else "command/dashboard.html"
+    return render(request, template, ctx)
+
+
+@login_required
+def drill(request, key: str):
+    """The list behind a figure: ?key is a numerator or denominator name of the indicator set."""
+    _guard(request)
+    start, end, label = selectors.period(request.GET)
+    qs = selectors.scoped_incidents(request.user, request.GET.get("town", ""))
+    try:
+        rows = indicators.drill(qs, key, start, end)
+    except KeyError:
+        raise Http404 from None
+    page = Paginator(rows.order_by("-registered_at", "-id"), 50).get_page(request.GET.get("page"))
+    return render(request, "command/drill.html", {"page": page, "key": key, "label": label, "active": "center",
+                                                  "now": timezone.now()})
+
+
+@login_required
+def export(request):
+    _guard(request)
+    start, end, label = selectors.period(request.GET)
+    qs = selectors.scoped_incidents(request.user, request.GET.get("town", ""))
+    figures = indicators.compute(qs, start, end)
+    rows = [[i["label"], i["value"] if i["value"] is not None else "—", i["numerator"],
+             i["denominator"] if i["denominator"] is not None else ""] for i in figures["indicators"]]
+    rows.append(["平均处置时长（小时）", figures["avg_handle_hours"] or "—", "", ""])
+    data = write_xlsx(["指标", "数值（%）或件数", "分子", "分母"], rows, sheet_title="指标",
+                      notes=[f"统计周期：{label}（按立案时间）", indicators.__doc__])
+    resp = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp["Content-Disposition"] = f"attachment; filename=indicators-{timezone.localdate():%Y%m%d}.xlsx"
+    return resp
