@@ -191,14 +191,19 @@ def test_deadlines_warn_then_mark_overdue_once_and_supervise(cast):
     loop.incident_register(actor=cast.dispatcher, incident_id=incident.pk)
     incident.refresh_from_db()
     due = incident.dispatch_due
-    assert scan_deadlines(now=due - dt.timedelta(minutes=10))["warned"] == 1
-    assert scan_deadlines(now=due - dt.timedelta(minutes=5))["warned"] == 0
-    result = scan_deadlines(now=due + dt.timedelta(minutes=1))
-    assert result["overdue"] == 1
-    assert scan_deadlines(now=due + dt.timedelta(minutes=2))["overdue"] == 0
+
+    def actions():
+        return list(incident.steps.values_list("action", flat=True))
+
+    scan_deadlines(now=due - dt.timedelta(minutes=10))
+    scan_deadlines(now=due - dt.timedelta(minutes=5))
+    assert actions().count("warn") == 1
+    assert scan_deadlines(now=due + dt.timedelta(minutes=1))["overdue"] >= 1
+    scan_deadlines(now=due + dt.timedelta(minutes=2))
+    assert actions().count("overdue") == 1
     incident.refresh_from_db()
     assert incident.ever_overdue
-    assert list(incident.steps.values_list("action", flat=True))[-3:] == ["warn", "overdue", "supervise"]
+    assert actions()[-3:] == ["warn", "overdue", "supervise"]
     assert Outbox.objects.filter(topic="supervise", object_ref=f"incident:{incident.pk}").exists()
 
 

@@ -95,8 +95,11 @@ def west_east_north_south(items, key):
 
 
 class DemoBuilder:
-    def __init__(self, *, seed: int = 2026, scale: str = "default", log=print):
+    def __init__(self, *, seed: int = 2026, scale: str = "default", log=print, history: bool = True):
         self.seed = seed
+        self.with_history = history
+        # Tiny builds (tests) keep a short, thin history; the others use the sources' rates.
+        self.history_rates = {"days": 14, "showcase_per_year": 2000, "other_per_year": 100} if scale == "tiny" else {}
         self.scale = SCALES[scale]
         self.scale_name = scale
         self.rng = random.Random(seed)
@@ -471,6 +474,11 @@ class DemoBuilder:
         self.log("基础信息（人口、户、房屋、单位、部件） …")
         with transaction.atomic():
             self.build_registries()
+        if self.with_history:
+            from .history import HistoryBuilder
+
+            self.log("近 90 天事件 …")
+            self.counts["incidents"] = HistoryBuilder(seed=self.seed, **self.history_rates).build()
         return self.counts
 
 
