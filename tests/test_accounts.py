@@ -62,7 +62,7 @@ def test_login_attempts_from_one_address_are_rate_limited(settings, monkeypatch)
 
     import shanzhi.common.ratelimit as ratelimit
 
-    monkeypatch.setattr(ratelimit.time, "time", lambda: 1_800_000_000.0)  # one fixed window
+    monkeypatch.setattr(ratelimit, "_clock", lambda: 1_800_000_000.0)  # one fixed window
     cache.clear()
     client = Client()
     codes = [_login(client, f"nobody{i}", "x").status_code for i in range(31)]

@@ -12,9 +12,12 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 
+_clock = time.time  # replaced in tests to pin one window
+
+
 def hit(key: str, limit: int, window: int = 60) -> bool:
     """Count one request against ``key``; False once more than ``limit`` arrived in this window."""
-    bucket = f"rl:{key}:{int(time.time() // window)}"
+    bucket = f"rl:{key}:{int(_clock() // window)}"
     if cache.add(bucket, 1, timeout=window + 5):
         return True
     try:
