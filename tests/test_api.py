@@ -15,7 +15,7 @@ def test_locate_through_the_api(cast):
 
 def test_locate_refuses_bad_input_with_a_specific_error(cast):
     client = login(cast.dispatcher)
-    assert client.get("/api/v1/geo/locate", {"lon": "abc", "lat": 31}).status_code == 422
+    assert client.get("/api/v1/geo/locate", {"lon": "abc", "lat": 31}).status_code == 400
     resp = client.get("/api/v1/geo/locate", {"lon": 120.3, "lat": 31.8, "crs": "utm"})
     assert resp.status_code == 400 and "coordinate system" in resp.json()["detail"]
 

@@ -2,23 +2,54 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from ninja import NinjaAPI, Query, Router, Schema
 from ninja.errors import HttpError
-from ninja.security import django_auth
+from ninja.errors import ValidationError as NinjaValidationError
 
 from shanzhi.common.coords import CoordinateError
+from shanzhi.incidents.api import router as incidents_router
+from shanzhi.incidents.services.loop import Conflict
+
+from .auth import AUTH
 from shanzhi.geo.selectors import get_grid_for_actor, grid_list
 from shanzhi.geo.spatial import locate
 from shanzhi.registry import selectors as registry_selectors
 
-api = NinjaAPI(title="善治 Shanzhi API", version="1.0.0", urls_namespace="api", auth=django_auth,
-               docs_url="/docs")
+api = NinjaAPI(title="善治 Shanzhi API", version="1.0.0", urls_namespace="api", auth=AUTH, docs_url="/docs")
 
 
 @api.exception_handler(Http404)
 def _not_found(request, exc):
     return api.create_response(request, {"detail": "未找到或不在您的管辖范围内"}, status=404)
+
+
+@api.exception_handler(NinjaValidationError)
+def _bad_payload(request, exc):
+    """Schema errors are the caller's bad input: 400 with one message per field."""
+    fields: dict[str, list[str]] = {}
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path", "params")]
+        fields.setdefault(".".join(loc) or "_", []).append(err.get("msg", "invalid"))
+    return api.create_response(request, {"detail": "请求参数有误", "errors": fields}, status=400)
+
+
+@api.exception_handler(DjangoValidationError)
+def _invalid(request, exc):
+    fields = exc.message_dict if hasattr(exc, "message_dict") else {"_": exc.messages}
+    return api.create_response(request, {"detail": "请求参数有误", "errors": fields}, status=400)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "无权执行此操作"}, status=403)
+
+
+@api.exception_handler(Conflict)
+def _conflict(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=409)
 
 
 geo = Router(tags=["geo"])
@@ -115,3 +146,4 @@ def people(request, q: str):
 
 api.add_router("/geo", geo)
 api.add_router("/registry", registry)
+api.add_router("/", incidents_router)

@@ -1,0 +1,56 @@
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    """A key for Open311 and REST clients (12345 hotline, sensors, apps). Only its hash is stored;
+    requests act as the key's service user, whose posts decide what it may read."""
+
+    name = models.CharField(_("名称"), max_length=80, unique=True)
+    prefix = models.CharField(_("前缀"), max_length=8, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("服务账号"), on_delete=models.PROTECT,
+                                related_name="api_key")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接口密钥")
+        verbose_name_plural = _("接口密钥")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @classmethod
+    def issue(cls, name: str) -> tuple["ApiKey", str]:
+        from shanzhi.accounts.models import User
+
+        raw = "sz_" + secrets.token_urlsafe(32)
+        user = User.objects.create(username=f"api:{name}"[:150], display_name=f"接口：{name}", is_active=True)
+        user.set_unusable_password()
+        user.save()
+        key = cls.objects.create(name=name, prefix=raw[:8], key_hash=hash_key(raw), user=user)
+        return key, raw
+
+    @classmethod
+    def lookup(cls, raw: str | None) -> "ApiKey | None":
+        if not raw:
+            return None
+        key = cls.objects.select_related("user").filter(key_hash=hash_key(raw.strip()), revoked_at__isnull=True).first()
+        if key is not None:
+            cls.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+        return key

@@ -1,0 +1,193 @@
+"""REST endpoints for intake, the loop's actions, queries and dashboard figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from shanzhi.accounts.models import Department
+from shanzhi.command import indicators
+from shanzhi.command.selectors import period
+
+from .models import Incident, IncidentClass
+from .selectors import get_incident_for_actor, incident_list
+from .services import loop
+from .services.intake import incident_report
+
+router = Router(tags=["incidents"])
+
+
+class IncidentIn(Schema):
+    description: str
+    source: str = "api"
+    subclass_code: str = ""
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = "wgs84"
+    address_text: str = ""
+    external_id: str | None = None
+    reporter_name: str = ""
+    reporter_phone: str = ""
+
+
+class StepOut(Schema):
+    action: str
+    at: dt.datetime
+    actor: str
+    note: str
+    due: dt.datetime | None
+
+
+class IncidentOut(Schema):
+    id: int
+    number: str
+    source: str
+    external_id: str | None
+    subclass_code: str
+    subclass_name: str
+    description: str
+    status: str
+    status_label: str
+    lon: float | None
+    lat: float | None
+    grid_code: str | None
+    town: str | None
+    department: str | None
+    reported_at: dt.datetime
+    current_due: dt.datetime | None
+    version: int
+
+
+def out(i: Incident) -> dict:
+    return {"id": i.id, "number": i.number, "source": i.source, "external_id": i.external_id,
+            "subclass_code": i.subclass.code, "subclass_name": i.subclass.name, "description": i.description,
+            "status": i.status, "status_label": i.get_status_display(), "lon": i.lon, "lat": i.lat,
+            "grid_code": i.grid.code if i.grid_id else None, "town": i.town.name if i.town_id else None,
+            "department": i.department.name if i.department_id else None, "reported_at": i.reported_at,
+            "current_due": i.current_due, "version": i.version}
+
+
+class IncidentDetailOut(IncidentOut):
+    steps: list[StepOut]
+
+
+@router.post("/incidents", response={200: IncidentOut, 201: IncidentOut}, summary="上报事件（外部编号或 Idempotency-Key 幂等）")
+def create_incident(request, payload: IncidentIn):
+    external = payload.external_id or request.headers.get("Idempotency-Key") or None
+    incident, created = incident_report(
+        actor=request.user, source=payload.source, description=payload.description,
+        subclass_code=payload.subclass_code, lon=payload.lon, lat=payload.lat, crs=payload.crs,
+        address_text=payload.address_text, external_id=external, reporter_name=payload.reporter_name,
+        reporter_phone=payload.reporter_phone)
+    incident = Incident.objects.select_related("subclass", "grid", "town", "department").get(pk=incident.pk)
+    return (201 if created else 200), out(incident)
+
+
+class AlarmIn(Schema):
+    alarm_id: str
+    point_code: str
+    alarm_type: str
+    description: str = ""
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = "wgs84"
+    subclass_code: str = ""
+
+
+@router.post("/alarms", response={200: IncidentOut, 201: IncidentOut}, summary="监测点告警转事件（按告警编号幂等）")
+def create_alarm(request, payload: AlarmIn):
+    incident, created = incident_report(
+        actor=request.user, source="alarm", external_id=f"{payload.point_code}:{payload.alarm_id}",
+        description=f"【{payload.alarm_type}】监测点 {payload.point_code}：{payload.description or payload.alarm_type}",
+        subclass_code=payload.subclass_code, lon=payload.lon, lat=payload.lat, crs=payload.crs,
+        address_text=f"监测点 {payload.point_code}")
+    incident = Incident.objects.select_related("subclass", "grid", "town", "department").get(pk=incident.pk)
+    return (201 if created else 200), out(incident)
+
+
+@router.get("/incidents", response=list[IncidentOut], summary="事件列表（按管辖范围）")
+def list_incidents(request, status: str | None = None, town: str | None = None, since: dt.datetime | None = None,
+                   limit: int = 100, offset: int = 0):
+    if not 1 <= limit <= 500 or offset < 0:
+        raise HttpError(400, "limit must be 1–500 and offset ≥ 0")
+    qs = incident_list(actor=request.user)
+    if status:
+        qs = qs.filter(status=status)
+    if town:
+        qs = qs.filter(town__code=town)
+    if since:
+        qs = qs.filter(reported_at__gte=since)
+    return [out(i) for i in qs.order_by("-reported_at", "-id")[offset: offset + limit]]
+
+
+@router.get("/incidents/{incident_id}", response=IncidentDetailOut, summary="事件详情与办理过程")
+def get_incident(request, incident_id: int):
+    i = get_incident_for_actor(request.user, incident_id)
+    return out(i) | {"steps": [{"action": s.action, "at": s.at, "actor": s.actor_label, "note": s.note, "due": s.due}
+                               for s in i.steps.order_by("at", "id")]}
+
+
+class ActionIn(Schema):
+    version: int | None = None
+    note: str = ""
+    department_code: str = ""
+    departments: list[str] = []
+    subclass_code: str = ""
+    passed: bool = True
+    amount: float = 0
+    unit: str = "working_days"
+
+
+def _department(code: str) -> Department:
+    dept = Department.objects.filter(code=code, is_active=True).first()
+    if dept is None:
+        raise ValidationError({"department_code": f"部门 {code or '（空）'} 不存在"})
+    return dept
+
+
+@router.post("/incidents/{incident_id}/actions/{action}", response=IncidentOut, summary="办理动作")
+def act(request, incident_id: int, action: str, payload: ActionIn):
+    get_incident_for_actor(request.user, incident_id)
+    u, v, note = request.user, payload.version, payload.note
+    handlers = {
+        "register": lambda: loop.incident_register(
+            actor=u, incident_id=incident_id, note=note, expected_version=v,
+            subclass=get_object_or_404(IncidentClass, code=payload.subclass_code) if payload.subclass_code else None),
+        "void": lambda: loop.incident_void(actor=u, incident_id=incident_id, reason=note, expected_version=v),
+        "dispatch": lambda: loop.incident_dispatch(actor=u, incident_id=incident_id, note=note, expected_version=v,
+                                                   department=_department(payload.department_code)),
+        "whistle": lambda: loop.incident_whistle(
+            actor=u, incident_id=incident_id, note=note, expected_version=v,
+            lead=_department(payload.department_code), others=[_department(c) for c in payload.departments]),
+        "accept": lambda: loop.incident_accept(actor=u, incident_id=incident_id, expected_version=v),
+        "return": lambda: loop.incident_return(actor=u, incident_id=incident_id, reason=note, expected_version=v),
+        "extend": lambda: loop.incident_request_extension(actor=u, incident_id=incident_id, amount=payload.amount,
+                                                          unit=payload.unit, reason=note),
+        "shelve": lambda: loop.incident_shelve(actor=u, incident_id=incident_id, reason=note),
+        "resume": lambda: loop.incident_resume(actor=u, incident_id=incident_id, note=note),
+        "reply": lambda: loop.incident_reply(actor=u, incident_id=incident_id, note=note, expected_version=v),
+        "verify": lambda: loop.incident_verify(actor=u, incident_id=incident_id, passed=payload.passed, note=note,
+                                               expected_version=v),
+        "escalate": lambda: loop.incident_escalate(actor=u, incident_id=incident_id, reason=note, expected_version=v),
+        "supervise": lambda: loop.incident_supervise(actor=u, incident_id=incident_id, note=note),
+        "check_in": lambda: loop.incident_check_in(actor=u, incident_id=incident_id, reply=note),
+        "archive": lambda: loop.incident_archive(actor=u, incident_id=incident_id),
+    }
+    if action not in handlers:
+        raise HttpError(404, f"unknown action {action!r}; one of {', '.join(handlers)}")
+    handlers[action]()
+    return out(Incident.objects.select_related("subclass", "grid", "town", "department").get(pk=incident_id))
+
+
+@router.get("/dashboard", summary="指挥中心指标（与页面同一口径）")
+def dashboard(request, town: str = "", days: int = 30):
+    start, end, label = period({"days": days})
+    qs = incident_list(actor=request.user)
+    if town:
+        qs = qs.filter(town__code=town)
+    figures = indicators.compute(qs, start, end)
+    return {"period": label, "start": start, "end": end, **figures}
