@@ -10,13 +10,13 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from shanzhi.common.coords import CoordinateError
-from shanzhi.incidents.api import router as incidents_router
-from shanzhi.incidents.services.loop import Conflict
-
-from .auth import AUTH
 from shanzhi.geo.selectors import get_grid_for_actor, grid_list
 from shanzhi.geo.spatial import locate
+from shanzhi.incidents.api import router as incidents_router
+from shanzhi.incidents.services.loop import Conflict
 from shanzhi.registry import selectors as registry_selectors
+
+from .auth import AUTH
 
 api = NinjaAPI(title="善治 Shanzhi API", version="1.0.0", urls_namespace="api", auth=AUTH, docs_url="/docs")
 

@@ -11,7 +11,6 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-
 _clock = time.time  # replaced in tests to pin one window
 
 

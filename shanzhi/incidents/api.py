@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from shanzhi.accounts.models import Department
@@ -84,7 +84,7 @@ def create_incident(request, payload: IncidentIn):
         address_text=payload.address_text, external_id=external, reporter_name=payload.reporter_name,
         reporter_phone=payload.reporter_phone)
     incident = Incident.objects.select_related("subclass", "grid", "town", "department").get(pk=incident.pk)
-    return (201 if created else 200), out(incident)
+    return Status(201 if created else 200, out(incident))
 
 
 class AlarmIn(Schema):
@@ -106,7 +106,7 @@ def create_alarm(request, payload: AlarmIn):
         subclass_code=payload.subclass_code, lon=payload.lon, lat=payload.lat, crs=payload.crs,
         address_text=f"监测点 {payload.point_code}")
     incident = Incident.objects.select_related("subclass", "grid", "town", "department").get(pk=incident.pk)
-    return (201 if created else 200), out(incident)
+    return Status(201 if created else 200, out(incident))
 
 
 @router.get("/incidents", response=list[IncidentOut], summary="事件列表（按管辖范围）")
