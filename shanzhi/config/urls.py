@@ -13,6 +13,7 @@ urlpatterns = [
     path("readyz", common_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("open311/v2/", include("shanzhi.api.open311_urls")),
     path("geo/", include("shanzhi.geo.urls")),
     path("registry/", include("shanzhi.registry.urls")),
     path("incidents/", include("shanzhi.incidents.urls")),

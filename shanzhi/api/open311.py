@@ -1,0 +1,235 @@
+"""Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2): discovery, services, service
+definitions, requests (POST with an API key; GET with its filters), requests/{id}, tokens.
+
+Formats: .json and .xml. Errors as the spec defines them: a list of {code, description};
+404 unknown service or request, 403 bad key, 400 otherwise (several errors at once).
+Dates carry +08:00. Status is open/closed, the detailed stage goes in status_notes.
+No personal data is exposed: reporter names and phones never leave the platform.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from xml.etree import ElementTree as ET
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from shanzhi.common.ratelimit import limit_by_ip
+from shanzhi.incidents.models import Incident, IncidentClass
+from shanzhi.incidents.services.intake import incident_report
+from shanzhi.incidents.states import DONE, Status
+
+from .models import ApiKey
+
+MAX_REQUESTS = 1000
+DEFAULT_DAYS = 90
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, errors: list[tuple[str, str]]):
+        self.status = status
+        self.errors = errors
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+
+
+def _xml(root: str, item: str | None, payload) -> bytes:
+    def build(parent, data):
+        for key, value in data.items():
+            if value is None:
+                ET.SubElement(parent, key)
+            elif isinstance(value, list):
+                holder = ET.SubElement(parent, key)
+                for entry in value:
+                    child = ET.SubElement(holder, key[:-1] if key.endswith("s") else "item")
+                    build(child, entry) if isinstance(entry, dict) else setattr(child, "text", str(entry))
+            elif isinstance(value, bool):
+                ET.SubElement(parent, key).text = "true" if value else "false"
+            else:
+                ET.SubElement(parent, key).text = str(value)
+
+    top = ET.Element(root)
+    for entry in payload if isinstance(payload, list) else [payload]:
+        build(ET.SubElement(top, item) if item else top, entry)
+    return b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(top, encoding="utf-8")
+
+
+def _respond(fmt: str, root: str, item: str | None, payload, status: int = 200) -> HttpResponse:
+    if fmt == "xml":
+        return HttpResponse(_xml(root, item, payload), content_type="text/xml; charset=utf-8", status=status)
+    return JsonResponse(payload, safe=False, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def _errors(fmt: str, exc: Open311Error) -> HttpResponse:
+    payload = [{"code": code, "description": desc} for code, desc in exc.errors]
+    return _respond(fmt, "errors", "error", payload, status=exc.status)
+
+
+def endpoint(view):
+    """Format dispatch, error rendering and the public rate limit for every Open311 view."""
+
+    @csrf_exempt
+    @limit_by_ip("open311", methods=("GET", "POST"))
+    def wrapped(request, *args, fmt: str = "json", **kwargs):
+        if fmt not in ("json", "xml"):
+            return _errors("json", Open311Error(400, [("400", "format must be json or xml")]))
+        try:
+            return view(request, fmt, *args, **kwargs)
+        except Open311Error as exc:
+            return _errors(fmt, exc)
+
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+def _service(cls: IncidentClass) -> dict:
+    return {"service_code": cls.code, "service_name": cls.name, "description": cls.filing_standard or cls.name,
+            "metadata": False, "type": "realtime", "keywords": cls.keywords.replace("，", ","),
+            "group": cls.parent.name if cls.parent_id else ""}
+
+
+@endpoint
+@require_http_methods(["GET"])
+def discovery(request, fmt):
+    base = request.build_absolute_uri("/open311/v2/")
+    payload = {"changeset": "2026-11-22T00:00:00+08:00", "contact": "江阴市综合管理服务指挥中心",
+               "key_service": "向平台管理员申请（shanzhi apikey create NAME）",
+               "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": base,
+                              "changeset": "2026-11-22T00:00:00+08:00", "type": "production",
+                              "formats": ["application/json", "text/xml"]}]}
+    return _respond(fmt, "discovery", None, payload)
+
+
+@endpoint
+@require_http_methods(["GET"])
+def services(request, fmt):
+    rows = IncidentClass.objects.filter(parent__isnull=False, is_active=True).select_related("parent").order_by("code")
+    return _respond(fmt, "services", "service", [_service(c) for c in rows])
+
+
+@endpoint
+@require_http_methods(["GET"])
+def service_definition(request, fmt, code: str):
+    cls = IncidentClass.objects.filter(code=code, parent__isnull=False, is_active=True).first()
+    if cls is None:
+        raise Open311Error(404, [("404", f"service_code {code} not found")])
+    return _respond(fmt, "service_definition", None, {"service_code": cls.code, "attributes": []})
+
+
+def _request_out(i: Incident) -> dict:
+    closed = i.status in DONE
+    return {
+        "service_request_id": i.number, "status": "closed" if closed else "open",
+        "status_notes": i.get_status_display() if i.status not in (Status.VOIDED, Status.MERGED)
+        else f"{i.get_status_display()}" + (f"（合并至 {i.merged_into.number}）" if i.merged_into_id else ""),
+        "service_name": i.subclass.name, "service_code": i.subclass.code, "description": i.description,
+        "agency_responsible": i.department.name if i.department_id else "", "service_notice": "",
+        "requested_datetime": _iso(i.reported_at), "updated_datetime": _iso(i.updated_at),
+        "expected_datetime": _iso(i.handle_due or i.current_due), "address": i.address_text or
+        (f"{i.town.name}{i.region.name}" if i.town_id and i.region_id else ""),
+        "address_id": "", "zipcode": "", "lat": round(i.lat, 6) if i.lat is not None else None,
+        "long": round(i.lon, 6) if i.lon is not None else None, "media_url": "",
+    }
+
+
+def _parse_date(value: str, name: str, errors: list):
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        errors.append(("400", f"{name} must be a W3C datetime"))
+        return None
+    return parsed if parsed.tzinfo else timezone.make_aware(parsed)
+
+
+@endpoint
+@require_http_methods(["GET", "POST"])
+def requests_(request, fmt):
+    if request.method == "POST":
+        return _create(request, fmt)
+    errors: list[tuple[str, str]] = []
+    qs = Incident.objects.select_related("subclass", "department", "town", "region", "merged_into")
+    ids = [x for x in request.GET.get("service_request_id", "").split(",") if x.strip()]
+    if ids:
+        qs = qs.filter(number__in=[x.strip() for x in ids])
+    else:
+        start = request.GET.get("start_date")
+        end = request.GET.get("end_date")
+        start_dt = _parse_date(start, "start_date", errors) if start else timezone.now() - dt.timedelta(days=DEFAULT_DAYS)
+        end_dt = _parse_date(end, "end_date", errors) if end else None
+        if start_dt:
+            qs = qs.filter(reported_at__gte=start_dt)
+        if end_dt:
+            qs = qs.filter(reported_at__lte=end_dt)
+        codes = [c.strip() for c in request.GET.get("service_code", "").split(",") if c.strip()]
+        if codes:
+            qs = qs.filter(subclass__code__in=codes)
+        status = request.GET.get("status", "")
+        if status:
+            wanted = {s.strip() for s in status.split(",")}
+            if not wanted <= {"open", "closed"}:
+                errors.append(("400", "status must be open or closed"))
+            elif wanted == {"open"}:
+                qs = qs.exclude(status__in=DONE)
+            elif wanted == {"closed"}:
+                qs = qs.filter(status__in=DONE)
+    if errors:
+        raise Open311Error(400, errors)
+    rows = [_request_out(i) for i in qs.order_by("-reported_at")[:MAX_REQUESTS]]
+    return _respond(fmt, "service_requests", "request", rows)
+
+
+def _create(request, fmt):
+    data = request.POST
+    key = ApiKey.lookup(data.get("api_key") or request.headers.get("X-Api-Key"))
+    if key is None:
+        raise Open311Error(403, [("403", "api_key is missing or invalid")])
+    errors: list[tuple[str, str]] = []
+    code = data.get("service_code", "").strip()
+    if not code:
+        errors.append(("400", "service_code is required"))
+    elif not IncidentClass.objects.filter(code=code, parent__isnull=False, is_active=True).exists():
+        raise Open311Error(404, [("404", f"service_code {code} not found")])
+    lat, lon, address = data.get("lat"), data.get("long"), data.get("address_string", "")
+    if not ((lat and lon) or address or data.get("address_id")):
+        errors.append(("400", "a location is required: lat & long, address_string or address_id"))
+    if not data.get("description", "").strip():
+        errors.append(("400", "description is required"))
+    if errors:
+        raise Open311Error(400, errors)
+    try:
+        incident, _created = incident_report(
+            actor=key.user, source="api", description=data.get("description", ""), subclass_code=code,
+            lon=lon or None, lat=lat or None, crs="wgs84", address_text=address or data.get("address_id", ""),
+            reporter_name=" ".join(x for x in (data.get("last_name", ""), data.get("first_name", "")) if x),
+            reporter_phone=data.get("phone", ""))
+    except ValidationError as exc:
+        msgs = exc.message_dict if hasattr(exc, "message_dict") else {"_": exc.messages}
+        raise Open311Error(400, [("400", f"{field}: {m}") for field, ms in msgs.items() for m in ms]) from exc
+    payload = [{"service_request_id": incident.number, "token": incident.number,
+                "service_notice": "已收到，将在受理后派遣处置", "account_id": None}]
+    return _respond(fmt, "service_requests", "request", payload, status=201)
+
+
+@endpoint
+@require_http_methods(["GET"])
+def request_detail(request, fmt, request_id: str):
+    incident = (Incident.objects.select_related("subclass", "department", "town", "region", "merged_into")
+                .filter(number=request_id).first())
+    if incident is None:
+        raise Open311Error(404, [("404", f"service_request_id {request_id} not found")])
+    return _respond(fmt, "service_requests", "request", [_request_out(incident)])
+
+
+@endpoint
+@require_http_methods(["GET"])
+def token(request, fmt, token_id: str):
+    incident = Incident.objects.filter(number=token_id).first()
+    if incident is None:
+        raise Open311Error(404, [("404", f"token {token_id} not found")])
+    return _respond(fmt, "service_requests", "request", [{"service_request_id": incident.number, "token": token_id}])
