@@ -19,6 +19,8 @@ urlpatterns = [
     path("incidents/", include("shanzhi.incidents.urls")),
     path("center/", include("shanzhi.command.urls")),
     path("rate/<str:token>/", incident_views.rate, name="rate"),
+    path("report/", incident_views.public_report, name="public_report"),
+    path("report/code/", incident_views.public_code, name="public_code"),
     path("system/", include("shanzhi.common.urls")),
     path("", include("shanzhi.accounts.urls")),
 ]

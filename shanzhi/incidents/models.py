@@ -241,3 +241,21 @@ class ExtensionRequest(models.Model):
 
     def __str__(self):
         return f"{self.incident_id} +{self.amount}{self.unit} {self.state}"
+
+
+class PhoneCode(models.Model):
+    """A one-time code sent by SMS to confirm a citizen's mobile number (随手拍)."""
+
+    phone_bidx = models.CharField(max_length=64, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+
+    def __str__(self):
+        return f"{self.phone_bidx[:8]}… {self.created_at:%H:%M}"
