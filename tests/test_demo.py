@@ -53,3 +53,27 @@ def test_the_same_seed_generates_the_same_county():
     assert sample(7) == sample(7)
     assert sample(7) != sample(8)
     assert SCALES["default"].plates_showcase > SCALES["tiny"].plates_showcase
+
+
+def test_the_simulation_reports_and_moves_cases_through_the_services():
+    from shanzhi.demo.simulate import Simulator
+    from shanzhi.incidents.models import Incident, IncidentStep
+
+    before_cases, before_steps = Incident.objects.count(), IncidentStep.objects.count()
+    sim = Simulator(seed=3)
+    totals = [sim.tick(new=3, moves=8) for _ in range(3)]
+    assert sum(t["reported"] for t in totals) == 9
+    assert sum(t["moved"] for t in totals) > 0
+    assert Incident.objects.count() == before_cases + 9
+    assert IncidentStep.objects.count() > before_steps + 9
+
+
+def test_the_history_gives_every_case_its_steps():
+    from django.db.models import Count
+
+    from shanzhi.incidents.models import Incident
+
+    history = Incident.objects.annotate(n=Count("steps"))
+    assert history.exists() and not history.filter(n=0).exists()
+    closed = Incident.objects.filter(status__in=["closed", "archived"]).first()
+    assert closed is None or list(closed.steps.values_list("action", flat=True))[:3] == ["report", "register", "dispatch"]

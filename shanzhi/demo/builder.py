@@ -280,6 +280,20 @@ class DemoBuilder:
                 u = self._user(f"xxk{n:04d}", self.fake.name(), f"1391510{n:04d}")
                 users.append(u)
                 posts.append((u, role, {"grid": g}))
+        # Every other town's command center has a dispatcher, and every department a handler, so the
+        # history and the simulation are signed by real posts.
+        for town, _cell in self.towns:
+            if town.id == xxk.id:
+                continue
+            u = self._user(f"dispatch_{town.code[6:9]}", self.fake.name(), None)
+            users.append(u)
+            posts.append((u, Role.DISPATCHER, {"region": town}))
+        for code, dept in sorted(self.departments.items()):
+            if code == "JY-CG":
+                continue  # dept_handler of the cast
+            u = self._user(f"handler_{code.replace('-', '_').lower()}", self.fake.name(), None)
+            users.append(u)
+            posts.append((u, Role.DEPT_HANDLER, {"department": dept}))
         User.objects.bulk_create(users, batch_size=500)
         by_name = {u.username: u for u in User.objects.all()}
         Post.objects.bulk_create([Post(user=by_name[u.username], role=r, **w) for u, r, w in posts], batch_size=500)

@@ -14,7 +14,7 @@ from shanzhi.demo.builder import DEMO_PASSWORD, DemoBuilder, demo_exists
 
 
 class Command(BaseCommand):
-    help = "建立演示县（江阴市）并启动网页服务、后台任务和定时调度"
+    help = "建立演示县（江阴市）并启动网页服务、后台任务、定时调度和模拟运行"
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026)
@@ -71,8 +71,9 @@ class Command(BaseCommand):
                              env=env),
             subprocess.Popen([py, "-m", "shanzhi.cli", "worker"], env=env),
             subprocess.Popen([py, "-m", "shanzhi.cli", "scheduler"], env=env),
+            subprocess.Popen([py, "-m", "shanzhi.cli", "simulate"], env=env),
         ]
-        self.stdout.write(f"网页服务、后台任务、定时调度已启动（数据目录 {settings.DATA_DIR}），按 Ctrl+C 停止。")
+        self.stdout.write(f"网页服务、后台任务、定时调度、模拟运行已启动（数据目录 {settings.DATA_DIR}），按 Ctrl+C 停止。")
 
         def stop(*_):
             for p in procs:
