@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("drill/<str:key>/", views.drill, name="drill"),
     path("export.xlsx", views.export, name="export"),
+    path("appraisal/", views.appraisal, name="appraisal"),
 ]

@@ -67,3 +67,53 @@ def export(request):
     resp = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     resp["Content-Disposition"] = f"attachment; filename=indicators-{timezone.localdate():%Y%m%d}.xlsx"
     return resp
+
+
+@login_required
+def appraisal(request):
+    """Monthly league tables of grids, grid staff and departments."""
+    import datetime as dt
+
+    from django.db.models import Q
+
+    from shanzhi.common.jurisdiction import scope_for
+
+    from .appraisal import DEFAULT_WEIGHTS, LABELS, appraise, weights_for
+    from .models import AppraisalResult, AppraisalScheme
+
+    _guard(request)
+    target = request.GET.get("target", "grid")
+    if target not in AppraisalScheme.Target.values:
+        raise Http404
+    try:
+        month = dt.date.fromisoformat(request.GET.get("month", "") + "-01")
+    except ValueError:
+        month = timezone.localdate().replace(day=1)
+    if request.method == "POST":
+        if not permissions.roles_of(request.user) & permissions.COMMAND:
+            raise PermissionDenied
+        appraise(month)
+    scope = scope_for(request.user)
+    rows = AppraisalResult.objects.filter(month=month, target=target)
+    if not scope.unrestricted:
+        visible = Q(town_id__in=scope.region_ids | scope.dept_region_ids)
+        if target == "department":
+            visible |= Q(town__isnull=True)
+        rows = rows.filter(visible)
+    if request.GET.get("format") == "xlsx":
+        keys = list(weights_for(target))
+        data = write_xlsx(["排名", "名称", "得分", "事件数", *[LABELS.get(k, k) for k in keys]],
+                          [[r.rank, r.label, float(r.score), r.cases,
+                            *[r.details.get(k, {}).get("value", "") for k in keys]] for r in rows],
+                          sheet_title="考核", notes=[f"考核月份：{month:%Y-%m}"])
+        resp = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        resp["Content-Disposition"] = f"attachment; filename=appraisal-{target}-{month:%Y%m}.xlsx"
+        return resp
+    weights = weights_for(target)
+    months = [(timezone.localdate().replace(day=1) - dt.timedelta(days=31 * i)).replace(day=1) for i in range(6)]
+    return render(request, "command/appraisal.html", {
+        "rows": rows[:300], "target": target, "month": month, "months": months,
+        "targets": AppraisalScheme.Target.choices, "weights": [(LABELS.get(k, k), v) for k, v in weights.items()],
+        "keys": list(weights), "labels": LABELS, "active": "center", "defaults": DEFAULT_WEIGHTS,
+        "can_recompute": bool(permissions.roles_of(request.user) & permissions.COMMAND),
+    })
