@@ -488,11 +488,15 @@ class DemoBuilder:
         self.log("基础信息（人口、户、房屋、单位、部件） …")
         with transaction.atomic():
             self.build_registries()
+        from shanzhi.incidents.catalog import seed_patrol_items
+
+        self.counts["patrol_items"] = seed_patrol_items()
         if self.with_history:
-            from .history import HistoryBuilder
+            from .history import HistoryBuilder, build_patrols
 
             self.log("近 90 天事件 …")
             self.counts["incidents"] = HistoryBuilder(seed=self.seed, **self.history_rates).build()
+            self.counts["patrols"] = build_patrols(seed=self.seed, days=7 if self.scale_name != "tiny" else 2)
         return self.counts
 
 

@@ -89,3 +89,32 @@ def seed_classes() -> int:
             })
             created += new
     return created
+
+
+# Daily-patrol items (日常巡查事项) every grid of a town checks; Jiangyin lists 154 county-wide.
+PATROL_ITEMS = [
+    ("XC01", "沿街垃圾是否及时清运", "市容环境", "0101"), ("XC02", "有无占道经营、出店经营", "市容环境", "0104"),
+    ("XC03", "有无乱张贴乱涂写", "市容环境", "0103"), ("XC04", "有无新增违法搭建", "违法建设", "0201"),
+    ("XC05", "有无违法占用耕地", "违法建设", "0202"), ("XC06", "河道有无漂浮物、排污口", "生态环境", "0301"),
+    ("XC07", "有无露天焚烧", "生态环境", "0302"), ("XC08", "消防通道是否畅通", "安全隐患", "0401"),
+    ("XC09", "有无电动车违规充电、飞线", "安全隐患", "0401"), ("XC10", "出租房有无群租隔断", "安全隐患", "0404"),
+    ("XC11", "企业安全生产防护", "安全隐患", "0403"), ("XC12", "井盖、路灯等设施是否完好", "公用设施", "0801"),
+    ("XC13", "消防栓是否完好", "公用设施", "0803"), ("XC14", "道路有无坑洼塌陷", "道路交通", "0701"),
+    ("XC15", "有无车辆乱停占道", "道路交通", "0702"), ("XC16", "独居老人、困难群众走访", "民生诉求", "1201"),
+    ("XC17", "矛盾纠纷排查", "矛盾纠纷", "0501"), ("XC18", "食品经营户有无无证经营", "食品药品", "1101"),
+    ("XC19", "广告牌、招牌是否牢固", "宣传广告", "1301"), ("XC20", "治安隐患、可疑情况", "社会治安", "0601"),
+]
+
+
+def seed_patrol_items() -> int:
+    from shanzhi.geo.models import Region
+
+    from .models import IncidentClass, PatrolItem
+
+    classes = dict(IncidentClass.objects.values_list("code", "id"))
+    rows = [PatrolItem(town=town, code=code, name=name, category=cat, subclass_id=classes.get(sub))
+            for town in Region.objects.filter(level=Region.Level.TOWN)
+            for code, name, cat, sub in PATROL_ITEMS
+            if not PatrolItem.objects.filter(town=town, code=code).exists()]
+    PatrolItem.objects.bulk_create(rows)
+    return len(rows)

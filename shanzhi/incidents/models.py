@@ -259,3 +259,65 @@ class PhoneCode(models.Model):
 
     def __str__(self):
         return f"{self.phone_bidx[:8]}… {self.created_at:%H:%M}"
+
+
+class PatrolItem(models.Model):
+    """A daily-patrol item (巡查事项); town-wide when grid is empty."""
+
+    town = models.ForeignKey("geo.Region", verbose_name=_("镇（街道）"), on_delete=models.CASCADE, related_name="+")
+    grid = models.ForeignKey("geo.Grid", verbose_name=_("网格"), null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="patrol_items")
+    code = models.CharField(_("编号"), max_length=20)
+    name = models.CharField(_("巡查事项"), max_length=100)
+    category = models.CharField(_("类别"), max_length=20)
+    subclass = models.ForeignKey(IncidentClass, verbose_name=_("发现问题时的事件分类"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["town", "code"]
+        verbose_name = _("巡查事项")
+        verbose_name_plural = _("巡查事项")
+        constraints = [models.UniqueConstraint(fields=["town", "code"], name="uniq_patrol_item")]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class PatrolRound(models.Model):
+    """One patrol by a grid worker: check-ins, a GPS track, distance and duration."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("巡查人"), on_delete=models.PROTECT,
+                             related_name="patrols")
+    grid = models.ForeignKey("geo.Grid", verbose_name=_("网格"), on_delete=models.PROTECT, related_name="patrols")
+    started_at = models.DateTimeField(_("开始"))
+    ended_at = models.DateTimeField(_("结束"), null=True, blank=True)
+    track = models.JSONField(_("轨迹"), default=list, help_text=_("[[经度, 纬度, 时间戳], …]，WGS-84"))
+    distance_m = models.PositiveIntegerField(_("里程（米）"), default=0)
+    duration_s = models.PositiveIntegerField(_("时长（秒）"), default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("巡查记录")
+        verbose_name_plural = _("巡查记录")
+        indexes = [models.Index(fields=["grid", "started_at"])]
+
+    def __str__(self):
+        return f"{self.user} {self.started_at:%m-%d %H:%M}"
+
+
+class PatrolCheck(models.Model):
+    round = models.ForeignKey(PatrolRound, on_delete=models.CASCADE, related_name="checks")
+    item = models.ForeignKey(PatrolItem, on_delete=models.PROTECT, related_name="+")
+    checked_at = models.DateTimeField()
+    ok = models.BooleanField(_("正常"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("巡查打卡")
+        verbose_name_plural = _("巡查打卡")
+        constraints = [models.UniqueConstraint(fields=["round", "item"], name="uniq_patrol_check")]
+
+    def __str__(self):
+        return f"{self.round_id} {self.item_id} {'✓' if self.ok else '✗'}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import patrol_views, views
 
 app_name = "incidents"
 urlpatterns = [
@@ -8,6 +8,10 @@ urlpatterns = [
     path("new/", views.incident_new, name="new"),
     path("supervision/", views.supervision, name="supervision"),
     path("photo/<int:pk>/", views.photo, name="photo"),
+    path("patrols/", patrol_views.patrol_index, name="patrols"),
+    path("patrols/start/", patrol_views.patrol_start, name="patrol_start"),
+    path("patrols/<int:pk>/", patrol_views.patrol_detail, name="patrol"),
+    path("patrols/<int:pk>/track/", patrol_views.patrol_track, name="patrol_track"),
     path("<int:pk>/", views.incident_detail, name="detail"),
     path("<int:pk>/act/<str:action>/", views.incident_act, name="act"),
 ]

@@ -1,0 +1,112 @@
+"""Patrols (巡查): a grid worker walks the grid, checks the patrol items, and reports what is wrong."""
+
+from __future__ import annotations
+
+import math
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shanzhi.common.coords import CoordinateError, to_wgs84
+from shanzhi.common.jurisdiction import scope_for
+
+from .. import permissions
+from ..models import PatrolCheck, PatrolItem, PatrolRound
+from .intake import incident_report
+from .loop import Conflict
+
+MAX_POINTS = 5000
+
+
+def _haversine(a, b) -> float:
+    lon1, lat1, lon2, lat2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+def track_length(track) -> float:
+    return sum(_haversine(track[i - 1], track[i]) for i in range(1, len(track)))
+
+
+def items_for(grid) -> list[PatrolItem]:
+    return list(PatrolItem.objects.filter(Q(grid__isnull=True) | Q(grid=grid), town_id=grid.town_id, is_active=True)
+                .order_by("code"))
+
+
+def _own_round(actor, round_id: int, *, lock: bool = True) -> PatrolRound:
+    qs = PatrolRound.objects.select_for_update() if lock else PatrolRound.objects
+    patrol = qs.filter(pk=round_id, user=actor).first()
+    if patrol is None:
+        raise PermissionDenied(_("这不是您的巡查记录"))
+    if patrol.ended_at:
+        raise Conflict(_("该次巡查已于 %(t)s 结束") % {"t": f"{timezone.localtime(patrol.ended_at):%H:%M}"})
+    return patrol
+
+
+@transaction.atomic
+def patrol_start(*, actor, grid) -> PatrolRound:
+    """Start a round in a grid of one's own; an unfinished round of the same person is reused."""
+    if not permissions.roles_of(actor) & permissions.GRID_SIDE or grid.id not in scope_for(actor).grid_ids:
+        raise PermissionDenied(_("只能在自己负责的网格巡查"))
+    open_round = PatrolRound.objects.filter(user=actor, ended_at__isnull=True).first()
+    if open_round:
+        return open_round
+    return PatrolRound.objects.create(user=actor, grid=grid, started_at=timezone.now())
+
+
+@transaction.atomic
+def patrol_track(*, actor, round_id: int, points: list[dict]) -> int:
+    """Append GPS points ({lon, lat, t?, crs?}); bad points are refused as a whole."""
+    patrol = _own_round(actor, round_id)
+    if not isinstance(points, list) or not points:
+        raise ValidationError({"points": _("没有轨迹点")})
+    clean = []
+    for i, p in enumerate(points):
+        try:
+            lon, lat = to_wgs84(p["lon"], p["lat"], p.get("crs", "wgs84"))
+            t = float(p.get("t") or timezone.now().timestamp())
+        except (KeyError, TypeError, ValueError, CoordinateError) as exc:
+            raise ValidationError({"points": _("第 %(n)d 个轨迹点无效") % {"n": i + 1}}) from exc
+        clean.append([round(lon, 7), round(lat, 7), int(t)])
+    if len(patrol.track) + len(clean) > MAX_POINTS:
+        raise ValidationError({"points": _("轨迹点过多")})
+    patrol.track = patrol.track + clean
+    patrol.distance_m = int(track_length(patrol.track))
+    patrol.save(update_fields=["track", "distance_m"])
+    return len(patrol.track)
+
+
+@transaction.atomic
+def patrol_check(*, actor, round_id: int, item_id: int, ok: bool, note: str = "", lon=None, lat=None,
+                 photos=()) -> PatrolCheck:
+    """Check one item; a problem found becomes an incident reported from the patrol."""
+    patrol = _own_round(actor, round_id)
+    item = PatrolItem.objects.filter(pk=item_id, town_id=patrol.grid.town_id, is_active=True).first()
+    if item is None or (item.grid_id and item.grid_id != patrol.grid_id):
+        raise ValidationError({"item": _("该巡查事项不属于本网格")})
+    if PatrolCheck.objects.filter(round=patrol, item=item).exists():
+        raise Conflict(_("本次巡查已检查过该事项"))
+    incident = None
+    if not ok:
+        if not note.strip():
+            raise ValidationError({"note": _("发现问题时请描述问题")})
+        point = (lon, lat) if lon is not None and lat is not None else (
+            tuple(patrol.track[-1][:2]) if patrol.track else (patrol.grid.center_lon, patrol.grid.center_lat))
+        incident, _created = incident_report(
+            actor=actor, source="patrol", description=f"【巡查·{item.name}】{note.strip()}",
+            subclass_code=item.subclass.code if item.subclass_id else "", lon=point[0], lat=point[1], photos=photos)
+    return PatrolCheck.objects.create(round=patrol, item=item, checked_at=timezone.now(), ok=ok, note=note[:200],
+                                      incident=incident)
+
+
+@transaction.atomic
+def patrol_finish(*, actor, round_id: int) -> PatrolRound:
+    patrol = _own_round(actor, round_id)
+    patrol.ended_at = timezone.now()
+    patrol.duration_s = int((patrol.ended_at - patrol.started_at).total_seconds())
+    patrol.distance_m = int(track_length(patrol.track))
+    patrol.save()
+    return patrol
