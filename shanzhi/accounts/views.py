@@ -44,11 +44,33 @@ def _people_by_area(user) -> list[dict]:
     return [{"name": r["grid__name"] or _("未落图"), "value": r["n"]} for r in rows]
 
 
+def _todo(user) -> list[dict]:
+    """What waits for this user, by the posts they hold (each links to the filtered list)."""
+    from shanzhi.incidents import permissions
+    from shanzhi.incidents.selectors import incident_list
+
+    roles = permissions.roles_of(user)
+    qs = incident_list(actor=user)
+    items = []
+    if roles & permissions.COMMAND:
+        items += [("待受理", "reported"), ("待派遣", "registered")]
+    if roles & permissions.HANDLERS:
+        items += [("待签收", "dispatched"), ("处置中", "handling")]
+    if roles & permissions.GRID_SIDE:
+        items += [("待核查", "replied")]
+    return [{"label": label, "status": status, "n": qs.filter(status=status).count()} for label, status in items]
+
+
 @login_required
 def home(request):
+    from shanzhi.incidents import permissions
+
     posts = Post.objects.filter(user=request.user, is_active=True).select_related("region", "grid", "department")
     pillars = {SPECS[p.role].pillar for p in posts}
+    roles = permissions.roles_of(request.user)
     return render(request, "accounts/home.html", {
+        "todo": _todo(request.user),
+        "is_command": bool(roles & permissions.COMMAND), "is_grid": bool(roles & permissions.GRID_SIDE),
         "posts": posts,
         "summary": _summary(request.user),
         "chart": _people_by_area(request.user),
