@@ -26,4 +26,7 @@ def navigation(request):
     if user.is_staff:
         items.append({"key": "admin", "label": _("系统配置"), "url": reverse("admin:index")})
     role_labels = [Role(r).label for r in roles if r in Role.values]
-    return {"nav_items": items, "nav_roles": role_labels}
+    from shanzhi.notify.models import Message
+
+    unread = Message.objects.filter(user=user, read_at__isnull=True).count()
+    return {"nav_items": items, "nav_roles": role_labels, "nav_unread": unread}

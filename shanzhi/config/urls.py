@@ -18,6 +18,7 @@ urlpatterns = [
     path("registry/", include("shanzhi.registry.urls")),
     path("incidents/", include("shanzhi.incidents.urls")),
     path("center/", include("shanzhi.command.urls")),
+    path("messages/", include("shanzhi.notify.urls")),
     path("rate/<str:token>/", incident_views.rate, name="rate"),
     path("report/", incident_views.public_report, name="public_report"),
     path("report/code/", incident_views.public_code, name="public_code"),
