@@ -75,7 +75,7 @@ def endpoint(view):
     """Format dispatch, error rendering and the public rate limit for every Open311 view."""
 
     @csrf_exempt
-    @limit_by_ip("open311", methods=("GET", "POST"))
+    @limit_by_ip("open311", methods=("GET",))  # POSTs carry an API key instead
     def wrapped(request, *args, fmt: str = "json", **kwargs):
         if fmt not in ("json", "xml"):
             return _errors("json", Open311Error(400, [("400", "format must be json or xml")]))

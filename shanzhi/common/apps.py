@@ -6,3 +6,6 @@ class CommonConfig(AppConfig):
     name = "shanzhi.common"
     label = "common"
     verbose_name = _("公共")
+
+    def ready(self):
+        from . import signals  # noqa: F401

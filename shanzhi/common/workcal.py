@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import time
 from functools import cached_property
 
 import chinese_calendar
@@ -33,6 +34,36 @@ def _parse_periods(spec: str) -> list[tuple[dt.time, dt.time]]:
     return sorted(periods)
 
 
+class _OverrideCache:
+    """Administrators' calendar rows per locality, per process; reloaded when the shared
+    'calendar' counter moves (checked at most every few seconds), so edits reach every process."""
+
+    def __init__(self):
+        self.version, self.checked, self.data = -1, 0.0, {}
+
+    def get(self, region_code: str) -> dict[dt.date, bool]:
+        from . import counters
+        from .models import CalendarDay
+
+        now = time.monotonic()
+        if now - self.checked > getattr(settings, "GRID_INDEX_CHECK_SECONDS", 2):
+            version = counters.read("calendar")
+            if version != self.version:
+                self.data, self.version = {}, version
+            self.checked = now
+        if region_code not in self.data:
+            rows = CalendarDay.objects.filter(region_code__in=["", region_code]).order_by("region_code")
+            # Locality rows come after county-wide ones and win.
+            self.data[region_code] = {row.date: row.is_workday for row in rows}
+        return self.data[region_code]
+
+    def reset(self):
+        self.version, self.checked, self.data = -1, 0.0, {}
+
+
+_override_cache = _OverrideCache()
+
+
 class WorkingCalendar:
     """One locality's calendar. Build it once per computation: it reads overrides in one query."""
 
@@ -43,11 +74,7 @@ class WorkingCalendar:
 
     @cached_property
     def _overrides(self) -> dict[dt.date, bool]:
-        from .models import CalendarDay
-
-        rows = CalendarDay.objects.filter(region_code__in=["", self.region_code]).order_by("region_code")
-        # Locality rows come after county-wide ones and win.
-        return {row.date: row.is_workday for row in rows}
+        return _override_cache.get(self.region_code)
 
     def is_workday(self, day: dt.date) -> bool:
         if day in self._overrides:

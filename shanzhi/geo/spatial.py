@@ -39,8 +39,9 @@ def area_km2(geom) -> float:
 
 
 class GridIndex:
-    def __init__(self, rows: list[tuple[int, str, int, dict]]):
-        # rows: (id, code, level, geojson)
+    def __init__(self, rows: list[tuple[int, str, int, dict]], info: dict[int, tuple] | None = None):
+        # rows: (id, code, level, geojson); info: id → (region_id, town_id) for lookups without a query
+        self.info = info or {}
         self.ids = np.array([r[0] for r in rows], dtype=np.int64)
         self.codes = [r[1] for r in rows]
         self.levels = np.array([r[2] for r in rows], dtype=np.int64)
@@ -97,8 +98,9 @@ _holder = _Holder()
 def _load_index() -> GridIndex:
     from .models import Grid
 
-    rows = list(Grid.objects.filter(is_active=True).values_list("id", "code", "level", "geometry"))
-    return GridIndex(rows)
+    rows = list(Grid.objects.filter(is_active=True).values_list("id", "code", "level", "geometry", "region_id",
+                                                                "town_id", "town__name"))
+    return GridIndex([r[:4] for r in rows], {r[0]: (r[4], r[5], r[1], r[6]) for r in rows})
 
 
 def get_index(force_check: bool = False) -> GridIndex:
@@ -146,6 +148,30 @@ class Location:
             "region": {"code": self.region.code, "name": self.region.name} if self.region else None,
             "town": {"code": self.town.code, "name": self.town.name} if self.town else None,
         }
+
+
+@dataclass
+class Placement:
+    lon: float
+    lat: float
+    grid_id: int | None
+    region_id: int | None
+    town_id: int | None
+
+
+def place(lon: float, lat: float, crs: str = "wgs84") -> Placement:
+    """locate() without database queries: the ids the intake hot path stores."""
+    wlon, wlat = to_wgs84(lon, lat, crs)
+    index = get_index()
+    grid_id = index.locate_one(wlon, wlat) or None
+    region_id, town_id = index.info[grid_id][:2] if grid_id else (None, None)
+    return Placement(wlon, wlat, grid_id, region_id, town_id)
+
+
+def grid_facts(grid_id: int | None) -> tuple[str | None, str | None]:
+    """(grid code, town name) from the process's index, without a query."""
+    info = get_index().info.get(grid_id) if grid_id else None
+    return (info[2], info[3]) if info else (None, None)
 
 
 def locate(lon: float, lat: float, crs: str = "wgs84") -> Location:

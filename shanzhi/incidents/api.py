@@ -12,6 +12,7 @@ from ninja.errors import HttpError
 from shanzhi.accounts.models import Department
 from shanzhi.command import indicators
 from shanzhi.command.selectors import period
+from shanzhi.geo.spatial import grid_facts
 
 from .models import Incident, IncidentClass
 from .selectors import get_incident_for_actor, incident_list
@@ -63,10 +64,11 @@ class IncidentOut(Schema):
 
 
 def out(i: Incident) -> dict:
+    grid_code, town_name = grid_facts(i.grid_id)
     return {"id": i.id, "number": i.number, "source": i.source, "external_id": i.external_id,
             "subclass_code": i.subclass.code, "subclass_name": i.subclass.name, "description": i.description,
             "status": i.status, "status_label": i.get_status_display(), "lon": i.lon, "lat": i.lat,
-            "grid_code": i.grid.code if i.grid_id else None, "town": i.town.name if i.town_id else None,
+            "grid_code": grid_code, "town": town_name,
             "department": i.department.name if i.department_id else None, "reported_at": i.reported_at,
             "current_due": i.current_due, "version": i.version}
 
@@ -83,7 +85,6 @@ def create_incident(request, payload: IncidentIn):
         subclass_code=payload.subclass_code, lon=payload.lon, lat=payload.lat, crs=payload.crs,
         address_text=payload.address_text, external_id=external, reporter_name=payload.reporter_name,
         reporter_phone=payload.reporter_phone)
-    incident = Incident.objects.select_related("subclass", "grid", "town", "department").get(pk=incident.pk)
     return Status(201 if created else 200, out(incident))
 
 

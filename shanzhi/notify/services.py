@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -32,12 +33,22 @@ def queue(*, channel: str, title: str, body: str, user=None, phone: str = "", li
     return row
 
 
+_last_kick = [0.0]
+KICK_EVERY = 2.0  # seconds
+
+
 def _kick():
+    """Wake the worker soon; at most one task every KICK_EVERY seconds per process (the periodic
+    job delivers anyway, this only shortens the wait)."""
     from .tasks import deliver_outbox
 
+    now = time.monotonic()
+    if now - _last_kick[0] < KICK_EVERY:
+        return
+    _last_kick[0] = now
     try:
         deliver_outbox.enqueue()
-    except Exception:  # noqa: BLE001 — the periodic job delivers anyway; never fail the business write
+    except Exception:  # noqa: BLE001 — never fail the business write over a wake-up call
         pass
 
 

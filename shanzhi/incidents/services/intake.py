@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,24 +13,49 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shanzhi.accounts.roles import Role
 from shanzhi.common import audit, counters, crypto
 from shanzhi.common.coords import CoordinateError, normalise_crs
 from shanzhi.common.identifiers import normalise_mobile
-from shanzhi.geo.spatial import locate
+from shanzhi.geo.spatial import place
 
 from ..models import Attachment, Incident, IncidentClass, IncidentStep
 from ..states import Action, Status
-from .loop import stage_due
+from .loop import _command_users, _notify_users, stage_due
 from .photos import clean_photos
 
 MAX_DESCRIPTION = 2000
 
 
+class _Catalog:
+    """Active subclasses by code with their keywords, per process; refreshed when the shared
+    'incident-classes' counter moves (checked at most every few seconds)."""
+
+    def __init__(self):
+        self.version, self.checked, self.by_code, self.words = -1, 0.0, {}, []
+
+    def get(self):
+        now = time.monotonic()
+        if now - self.checked > settings.GRID_INDEX_CHECK_SECONDS:
+            version = counters.read("incident-classes")
+            if version != self.version or not self.by_code:
+                classes = list(IncidentClass.objects.filter(parent__isnull=False, is_active=True)
+                               .select_related("parent"))
+                self.by_code = {c.code: c for c in classes}
+                self.words = [(c, [w.strip() for w in c.keywords.replace("，", ",").split(",") if w.strip()])
+                              for c in classes]
+                self.version = version
+            self.checked = now
+        return self
+
+
+catalog = _Catalog()
+
+
 def suggest_class(text: str) -> IncidentClass | None:
     """The active subclass whose keywords best match the description (most hits, then longest)."""
     best, best_score = None, (0, 0)
-    for cls in IncidentClass.objects.filter(parent__isnull=False, is_active=True).exclude(keywords=""):
-        words = [w.strip() for w in cls.keywords.replace("，", ",").split(",") if w.strip()]
+    for cls, words in catalog.get().words:
         hits = [w for w in words if w in text]
         score = (len(hits), sum(len(w) for w in hits))
         if score > best_score:
@@ -37,9 +63,9 @@ def suggest_class(text: str) -> IncidentClass | None:
     return best
 
 
-def fallback_class() -> IncidentClass:
-    return IncidentClass.objects.filter(parent__isnull=False, is_active=True).order_by("-code").filter(
-        name__contains="其他").first() or IncidentClass.objects.filter(parent__isnull=False, is_active=True).first()
+def fallback_class() -> IncidentClass | None:
+    classes = sorted(catalog.get().by_code.values(), key=lambda c: c.code, reverse=True)
+    return next((c for c in classes if "其他" in c.name), classes[-1] if classes else None)
 
 
 def _distance_m(lon1, lat1, lon2, lat2) -> float:
@@ -47,8 +73,8 @@ def _distance_m(lon1, lat1, lon2, lat2) -> float:
     return math.hypot((lon1 - lon2) * kx, (lat1 - lat2) * 110_574)
 
 
-def find_duplicate(incident: Incident) -> Incident | None:
-    """Same subclass, still open, within DUPLICATE_METERS and DUPLICATE_HOURS."""
+def find_duplicate(incident: Incident) -> int | None:
+    """Id of an open case of the same subclass within DUPLICATE_METERS and DUPLICATE_HOURS."""
     if incident.lon is None:
         return None
     since = incident.reported_at - dt.timedelta(hours=settings.DUPLICATE_HOURS)
@@ -57,10 +83,10 @@ def find_duplicate(incident: Incident) -> Incident | None:
         subclass=incident.subclass, reported_at__gte=since, reported_at__lte=incident.reported_at,
         status__in=[Status.REPORTED, Status.REGISTERED, Status.DISPATCHED, Status.HANDLING],
         lon__range=(incident.lon - pad * 1.5, incident.lon + pad * 1.5), lat__range=(incident.lat - pad, incident.lat + pad),
-    ).exclude(pk=incident.pk).order_by("reported_at")
-    for other in candidates[:20]:
-        if _distance_m(incident.lon, incident.lat, other.lon, other.lat) <= settings.DUPLICATE_METERS:
-            return other
+    ).exclude(pk=incident.pk).order_by("reported_at").values_list("id", "lon", "lat")
+    for other_id, lon, lat in candidates[:20]:
+        if _distance_m(incident.lon, incident.lat, lon, lat) <= settings.DUPLICATE_METERS:
+            return other_id
     return None
 
 
@@ -85,7 +111,7 @@ def _validate(description, lon, lat, crs, address_text, subclass_code, reporter_
         errors["location"] = _("请提供位置（坐标或地址）")
     subclass = None
     if subclass_code:
-        subclass = IncidentClass.objects.filter(code=subclass_code, parent__isnull=False, is_active=True).first()
+        subclass = catalog.get().by_code.get(subclass_code)
         if subclass is None:
             errors["subclass"] = _("事件分类 %(c)s 不存在") % {"c": subclass_code}
     phone = ""
@@ -121,24 +147,25 @@ def incident_report(
         suggested = True
     if subclass is None:
         raise ValidationError({"subclass": _("尚未配置事件分类")})
-    location = locate(*point, crs=crs) if point else None
+    location = place(*point, crs=crs) if point else None
     at = reported_at or timezone.now()
+    day = f"{timezone.localtime(at):%Y%m%d}"
+    number = f"{day}{counters.next_value(f'incident:{day}'):05d}"  # before the transaction: no hot row lock
     try:
         with transaction.atomic():
-            number = f"{timezone.localtime(at):%Y%m%d}{counters.next_value(f'incident:{timezone.localtime(at):%Y%m%d}'):05d}"
             incident = Incident(
                 number=number, source=source, external_id=external_id or None, subclass=subclass,
                 class_suggested=suggested, description=description, address_text=(address_text or "")[:200],
                 lon=location.lon if location else None, lat=location.lat if location else None, declared_crs=crs,
-                grid=location.grid if location else None, region=location.region if location else None,
-                town=location.town if location else None,
+                grid_id=location.grid_id if location else None, region_id=location.region_id if location else None,
+                town_id=location.town_id if location else None,
                 reporter=actor if getattr(actor, "pk", None) else None,
                 reporter_name=(reporter_name or (str(actor) if getattr(actor, "pk", None) else ""))[:50],
                 reporter_phone_sealed=crypto.seal(phone), reporter_phone_bidx=crypto.blind_index("phone", phone),
                 tier=subclass.tier, department=None, reported_at=at,
             )
             incident.register_due = stage_due(incident, "register", at)
-            incident.possible_duplicate = find_duplicate(incident)
+            incident.possible_duplicate_id = find_duplicate(incident)
             incident.save()
             step = IncidentStep.objects.create(
                 incident=incident, action=Action.REPORT, at=at, actor=incident.reporter,
@@ -149,7 +176,12 @@ def incident_report(
                                           width=getattr(content, "width", 0), height=getattr(content, "height", 0))
             audit.record(actor=actor if getattr(actor, "pk", None) else None, action="create", obj=incident,
                          after={"number": number, "source": source, "subclass": subclass.code,
-                                "grid": incident.grid.code if incident.grid else None})
+                                "grid_id": incident.grid_id})
+            if source != Incident.Source.CENTER:
+                # The town's command center learns of every new case it must register.
+                _notify_users(_command_users(incident, roles=(Role.DISPATCHER,)),
+                              _("新事件待受理：%(n)s") % {"n": number},
+                              f"{subclass.name}：{description[:60]}", incident, "reported")
             if auto_register:
                 from .loop import incident_register
 

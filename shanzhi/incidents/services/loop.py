@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shanzhi.accounts.models import Department, Post
+from shanzhi.accounts.models import Department, Post, User
 from shanzhi.accounts.roles import Role
 from shanzhi.common import audit
 from shanzhi.common.workcal import TimeUnit, WorkingCalendar
@@ -30,8 +30,17 @@ class Conflict(Exception):
     """The incident is no longer where the actor saw it: someone else acted first."""
 
 
+_town_codes: dict[int, str] = {}  # region ids never change their code
+
+
 def _calendar(incident: Incident) -> WorkingCalendar:
-    return WorkingCalendar(incident.town.code if incident.town_id else "")
+    if not incident.town_id:
+        return WorkingCalendar("")
+    if incident.town_id not in _town_codes:
+        from shanzhi.geo.models import Region
+
+        _town_codes[incident.town_id] = Region.objects.values_list("code", flat=True).get(pk=incident.town_id)
+    return WorkingCalendar(_town_codes[incident.town_id])
 
 
 def stage_due(incident: Incident, stage: str, start: dt.datetime) -> dt.datetime:
@@ -82,14 +91,14 @@ def _need(text: str, field: str, message: str) -> str:
 
 
 def _department_users(department_id: int):
-    return [p.user for p in Post.objects.filter(department_id=department_id, is_active=True).select_related("user")]
+    return list(User.objects.filter(posts__department_id=department_id, posts__is_active=True).only("id").distinct())
 
 
 def _command_users(incident: Incident, roles=(Role.DISPATCHER, Role.TOWN_LEADER)):
     if not incident.town_id:
         return []
-    return [p.user for p in Post.objects.filter(region_id=incident.town_id, role__in=roles, is_active=True)
-            .select_related("user")]
+    return list(User.objects.filter(posts__region_id=incident.town_id, posts__role__in=roles, posts__is_active=True)
+                .only("id").distinct())
 
 
 def _notify_users(users, title: str, body: str, incident: Incident, topic: str) -> None:
