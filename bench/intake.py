@@ -82,9 +82,9 @@ def main():
     from django.core.management import call_command
     from django.db import connection
 
+    from bench._counts import counts_for_bench
     from bench._machine import describe
     from shanzhi.api.models import ApiKey
-    from bench._counts import counts_for_bench
     from shanzhi.demo.builder import DemoBuilder
     from shanzhi.geo.models import Grid
 
