@@ -129,6 +129,9 @@ class Incident(TimeStamped):
         indexes = [
             models.Index(fields=["town", "status"]),
             models.Index(fields=["town", "reported_at"]),
+            # Dashboards select a cohort by registration time, county-wide or per town.
+            models.Index(fields=["registered_at"], name="incident_registered"),
+            models.Index(fields=["town", "registered_at"], name="incident_town_registered"),
             models.Index(fields=["department", "status"]),
             models.Index(fields=["grid", "status"]),
             models.Index(fields=["subclass", "reported_at"]),
