@@ -11,6 +11,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from shanzhi.common.errors import error_text
 from shanzhi.common.jurisdiction import scope_for
 from shanzhi.geo.models import Grid
 
@@ -67,8 +68,7 @@ def patrol_detail(request, pk: int):
                                      photos=request.FILES.getlist("photos"))
             return redirect("incidents:patrol", pk=pk)
         except ValidationError as exc:
-            error = "；".join(m for ms in exc.message_dict.values() for m in ms) if hasattr(exc, "message_dict") \
-                else "；".join(exc.messages)
+            error = error_text(exc)
         except (Conflict, PermissionDenied) as exc:
             error = str(exc)
     checks = {c.item_id: c for c in patrol.checks.select_related("incident")}
@@ -87,7 +87,7 @@ def patrol_track(request, pk: int):
     except json.JSONDecodeError:
         return JsonResponse({"detail": "请求体不是 JSON"}, status=400)
     except ValidationError as exc:
-        return JsonResponse({"detail": "；".join(exc.messages)}, status=400)
+        return JsonResponse({"detail": error_text(exc)}, status=400)
     except Conflict as exc:
         return JsonResponse({"detail": str(exc)}, status=409)
     except PermissionDenied as exc:

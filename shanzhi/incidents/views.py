@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shanzhi.accounts.models import Department
+from shanzhi.common.errors import error_fields, error_text
 from shanzhi.common.ratelimit import limit_by_ip
 
 from . import permissions
@@ -21,12 +22,6 @@ from .selectors import due_q, get_incident_for_actor, incident_list, supervision
 from .services import loop
 from .services.intake import incident_report
 from .states import OPEN, Action, Status
-
-
-def _errors_text(exc: ValidationError) -> str:
-    if hasattr(exc, "message_dict"):
-        return "；".join(m for msgs in exc.message_dict.values() for m in msgs)
-    return "；".join(exc.messages)
 
 
 @login_required
@@ -181,7 +176,7 @@ def incident_act(request, pk: int, action: str):
         else:
             raise Http404
     except ValidationError as exc:
-        return _action_error(request, incident, _errors_text(exc), 400)
+        return _action_error(request, incident, error_text(exc), 400)
     except loop.Conflict as exc:
         return _action_error(request, incident, str(exc), 409)
     except PermissionDenied as exc:
@@ -233,7 +228,7 @@ def rate(request, token: str):
             done = True
             incident.refresh_from_db()
         except (ValidationError, ValueError) as exc:
-            error = _errors_text(exc) if isinstance(exc, ValidationError) else _("请选择评价")
+            error = error_text(exc) if isinstance(exc, ValidationError) else _("请选择评价")
         except loop.Conflict as exc:
             error, done = str(exc), True
     return render(request, "incidents/rate.html", {"incident": incident, "levels": loop.RATING_LABELS, "error": error,
@@ -251,7 +246,7 @@ def public_code(request):
     try:
         send_code(phone=request.POST.get("phone", ""))
     except ValidationError as exc:
-        return HttpResponse(f'<span class="err">{_errors_text(exc)}</span>', status=400)
+        return HttpResponse(f'<span class="err">{error_text(exc)}</span>', status=400)
     return HttpResponse(f'<span class="ok">{_("验证码已发送，10 分钟内有效")}</span>')
 
 
@@ -270,6 +265,6 @@ def public_report(request):
                 lon=values["lon"] or None, lat=values["lat"] or None, crs=values["crs"] or "wgs84",
                 address_text=values["address_text"], name=values["name"], photos=request.FILES.getlist("photos"))
         except ValidationError as exc:
-            errors = {k: "；".join(v) for k, v in exc.message_dict.items()}
+            errors = error_fields(exc)
     return render(request, "incidents/public_report.html", {"errors": errors, "v": values, "done": done},
                   status=400 if errors else 200)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from shanzhi.common.errors import error_fields
 from shanzhi.common.jurisdiction import actor_can
 
 from . import selectors
@@ -96,7 +97,7 @@ def person_edit(request, pk: int):
             people.person_update(actor=request.user, person_id=pk, expected_version=int(values["version"] or 0),
                                  ip=_ip(request), **changes)
         except ValidationError as exc:
-            errors = {k: "；".join(v) for k, v in exc.message_dict.items()}
+            errors = error_fields(exc)
         except people.StaleRecord as exc:
             conflict = str(exc)
         else:
