@@ -14,3 +14,10 @@ def appraise_months() -> dict:
     if today.day <= 3:
         done["previous"] = appraise((today.replace(day=1) - dt.timedelta(days=1)).replace(day=1))
     return done
+
+
+@task()
+def refresh_dashboards() -> int:
+    from .snapshots import refresh_all
+
+    return refresh_all()

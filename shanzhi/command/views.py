@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -10,7 +12,7 @@ from shanzhi.incidents import permissions
 from shanzhi.incidents.states import Status
 from shanzhi.registry.services.tabular import write_xlsx
 
-from . import indicators, selectors
+from . import indicators, selectors, snapshots
 
 VIEWERS = permissions.COMMAND | {"auditor", "grid_inspector", "grid_chief", "dept_handler"}
 
@@ -23,15 +25,23 @@ def _guard(request):
 @login_required
 def dashboard(request):
     _guard(request)
-    start, end, label = selectors.period(request.GET)
     town = request.GET.get("town", "")
-    qs = selectors.scoped_incidents(request.user, town)
-    figures = indicators.compute(qs, start, end)
+    try:
+        days = max(1, min(366, int(request.GET.get("days", 30))))
+    except ValueError:
+        days = 30
+    if request.GET.get("from") and request.GET.get("to"):
+        start, end, label = selectors.period(request.GET)
+        qs = selectors.scoped_incidents(request.user, town)
+        data = {"figures": indicators.compute(qs, start, end), "trend": selectors.trend(qs, start, end),
+                "rankings": selectors.rankings(qs, start, end), "points": selectors.map_points(qs), "label": label,
+                "updated": timezone.now().isoformat()}
+    else:
+        data = snapshots.dashboard_data(request.user, town, days)
     ctx = {
-        "figures": figures, "label": label, "towns": town_list(actor=request.user), "town": town,
-        "trend": selectors.trend(qs, start, end), "rankings": selectors.rankings(qs, start, end),
-        "points": selectors.map_points(qs), "active": "center", "query": request.GET.urlencode(),
-        "updated": timezone.localtime(),
+        "figures": data["figures"], "label": data["label"], "towns": town_list(actor=request.user), "town": town,
+        "trend": data["trend"], "rankings": data["rankings"], "points": data["points"], "active": "center",
+        "query": request.GET.urlencode(), "updated": timezone.localtime(dt.datetime.fromisoformat(data["updated"])),
         "statuses": dict(Status.choices),
     }
     template = "command/partials/figures.html" if request.htmx else "command/dashboard.html"

@@ -4,6 +4,7 @@ SCHEDULE = [
     ("incident-deadlines", 60, "shanzhi.incidents.tasks.check_deadlines"),
     ("notify-outbox", 30, "shanzhi.notify.tasks.deliver_outbox"),
     ("appraisal", 3600, "shanzhi.command.tasks.appraise_months"),
+    ("dashboards", 60, "shanzhi.command.tasks.refresh_dashboards"),
     ("calendar-coverage", 24 * 3600, "shanzhi.common.tasks.check_calendar_coverage"),
     ("prune-task-results", 24 * 3600, "shanzhi.common.tasks.prune_task_results"),
 ]
