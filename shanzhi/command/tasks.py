@@ -18,6 +18,13 @@ def appraise_months() -> dict:
 
 @task()
 def refresh_dashboards() -> int:
-    from .snapshots import refresh_all
+    from .snapshots import FREQUENT, refresh_all
 
-    return refresh_all()
+    return refresh_all(FREQUENT)
+
+
+@task()
+def refresh_long_dashboards() -> int:
+    from .snapshots import SLOW, refresh_all
+
+    return refresh_all(SLOW)

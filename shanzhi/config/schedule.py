@@ -5,6 +5,7 @@ SCHEDULE = [
     ("notify-outbox", 30, "shanzhi.notify.tasks.deliver_outbox"),
     ("appraisal", 3600, "shanzhi.command.tasks.appraise_months"),
     ("dashboards", 60, "shanzhi.command.tasks.refresh_dashboards"),
+    ("dashboards-90d", 600, "shanzhi.command.tasks.refresh_long_dashboards"),
     ("calendar-coverage", 24 * 3600, "shanzhi.common.tasks.check_calendar_coverage"),
     ("prune-task-results", 24 * 3600, "shanzhi.common.tasks.prune_task_results"),
 ]
