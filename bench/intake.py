@@ -22,8 +22,14 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanzhi.config.settings")
 os.environ.setdefault("SHANZHI_SEAL_KEY", "42" * 32)
 
+TEXTS = ["路边垃圾堆放无人清理", "窨井盖缺失存在安全隐患", "一排路灯不亮", "有人违法搭建彩钢棚", "河道水体发黑发臭",
+         "消防通道被杂物堵塞", "路面出现坑洼", "店铺出店经营占用人行道", "夜间施工噪声扰民", "车辆乱停占用车道",
+         "小区停水一天未恢复", "邻里因通道发生纠纷"]
+LUA_TEXTS = "{" + ",".join(f'"{t}"' for t in TEXTS) + "}"
+
 LUA_REST = """
 counter = 0
+texts = {TEXTS}
 threads = 0
 setup = function(thread)
   threads = threads + 1
@@ -33,19 +39,21 @@ points = {POINTS}
 request = function()
   counter = counter + 1
   local p = points[(counter % #points) + 1]
-  local body = string.format('{"source":"hotline","description":"市民来电：路边垃圾堆放无人清理","lon":%f,"lat":%f,"external_id":"wrk-%d-%d-%d"}',
-    p[1], p[2], tid, os.time(), counter)
+  local body = string.format('{"source":"hotline","description":"市民来电：%s","lon":%f,"lat":%f,"external_id":"wrk-%d-%d-%d"}',
+    texts[(counter % #texts) + 1], p[1], p[2], tid, os.time(), counter)
   return wrk.format("POST", "/api/v1/incidents", {["Content-Type"]="application/json", ["X-Api-Key"]="{KEY}"}, body)
 end
 """
 
 LUA_311 = """
 counter = 0
+codes = {"0101", "0801", "0802", "0201", "0301", "0401", "0701", "0104", "0303", "0702", "1202", "0501"}
 points = {POINTS}
 request = function()
   counter = counter + 1
   local p = points[(counter % #points) + 1]
-  local body = string.format("api_key={KEY}&service_code=0801&lat=%f&long=%f&description=%s", p[2], p[1], "井盖缺失")
+  local body = string.format("api_key={KEY}&service_code=%s&lat=%f&long=%f&description=%s",
+    codes[(counter % #codes) + 1], p[2], p[1], "市民反映的问题")
   return wrk.format("POST", "/open311/v2/requests.json", {["Content-Type"]="application/x-www-form-urlencoded"}, body)
 end
 """
@@ -98,7 +106,8 @@ def main():
     for name, body in (("rest", LUA_REST), ("open311", LUA_311)):
         path = os.path.join(tmp, f"{name}.lua")
         with open(path, "w") as fh:
-            fh.write(textwrap.dedent(body).replace("{POINTS}", lua_points).replace("{KEY}", raw))
+            fh.write(textwrap.dedent(body).replace("{POINTS}", lua_points).replace("{KEY}", raw)
+                     .replace("{TEXTS}", LUA_TEXTS))
         scripts[name] = path
     connection.close()
 

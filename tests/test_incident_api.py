@@ -115,3 +115,10 @@ def test_a_conflict_is_409_for_the_second_dispatcher(cast):
     late = post(login(cast.town_leader), f"/api/v1/incidents/{iid}/actions/dispatch",
                 {"department_code": "JY-HB", "version": v})
     assert ok.status_code == 200 and late.status_code == 409 and "已被他人处理" in late.json()["detail"]
+
+
+def test_a_revoked_key_stops_working_at_once_in_the_revoking_process(hotline_key):
+    body = {"description": "x", "address_text": "y"}
+    assert post(Client(), "/api/v1/incidents", body, HTTP_X_API_KEY=hotline_key).status_code == 201
+    call_command("apikey", "revoke", "12345 热线")
+    assert post(Client(), "/api/v1/incidents", body, HTTP_X_API_KEY=hotline_key).status_code == 401

@@ -16,3 +16,4 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.action(description="吊销所选密钥")
     def revoke(self, request, queryset):
         queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        ApiKey.forget_recent()

@@ -1,11 +1,15 @@
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+LOOKUP_CACHE_SECONDS = 10
+_recent: dict[str, tuple["ApiKey", float]] = {}
 
 
 def hash_key(raw: str) -> str:
@@ -47,14 +51,29 @@ class ApiKey(models.Model):
         key = cls.objects.create(name=name, prefix=raw[:8], key_hash=hash_key(raw), user=user)
         return key, raw
 
+    @staticmethod
+    def forget_recent() -> None:
+        """Drop this process's remembered keys (other processes forget within LOOKUP_CACHE_SECONDS)."""
+        _recent.clear()
+
     @classmethod
     def lookup(cls, raw: str | None) -> "ApiKey | None":
+        """The active key for a raw value. Hits are remembered for LOOKUP_CACHE_SECONDS per process,
+        so a busy client does not cost a query per request; a revocation takes effect within that time."""
         if not raw:
             return None
-        key = cls.objects.select_related("user").filter(key_hash=hash_key(raw.strip()), revoked_at__isnull=True).first()
+        digest = hash_key(raw.strip())
+        hit = _recent.get(digest)
+        if hit and time.monotonic() - hit[1] < LOOKUP_CACHE_SECONDS:
+            return hit[0]
+        key = cls.objects.select_related("user").filter(key_hash=digest, revoked_at__isnull=True).first()
+        if key is None:
+            _recent.pop(digest, None)
+            return None
+        _recent[digest] = (key, time.monotonic())
         now = timezone.now()
         # Record use at most once a minute: a busy client must not turn every request into a
         # write on the same row.
-        if key is not None and (key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1)):
+        if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
             cls.objects.filter(pk=key.pk).update(last_used_at=now)
         return key

@@ -28,4 +28,5 @@ class Command(BaseCommand):
 
         if not ApiKey.objects.filter(name=name, revoked_at__isnull=True).update(revoked_at=timezone.now()):
             raise CommandError(f"没有名为 {name} 的有效密钥")
+        ApiKey.forget_recent()
         self.stdout.write(f"已吊销 {name}")
