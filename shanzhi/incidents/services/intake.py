@@ -74,13 +74,15 @@ def _distance_m(lon1, lat1, lon2, lat2) -> float:
 
 
 def find_duplicate(incident: Incident) -> int | None:
-    """Id of an open case of the same subclass within DUPLICATE_METERS and DUPLICATE_HOURS."""
+    """Id of an open case of the same subclass within DUPLICATE_METERS and DUPLICATE_HOURS, looked
+    for in the same grid (the grid index keeps the search small; a pair split by a grid border is
+    left to the dispatcher)."""
     if incident.lon is None:
         return None
     since = incident.reported_at - dt.timedelta(hours=settings.DUPLICATE_HOURS)
     pad = settings.DUPLICATE_METERS / 100_000
     candidates = Incident.objects.filter(
-        subclass=incident.subclass, reported_at__gte=since, reported_at__lte=incident.reported_at,
+        grid_id=incident.grid_id, subclass=incident.subclass, reported_at__gte=since, reported_at__lte=incident.reported_at,
         status__in=[Status.REPORTED, Status.REGISTERED, Status.DISPATCHED, Status.HANDLING],
         lon__range=(incident.lon - pad * 1.5, incident.lon + pad * 1.5), lat__range=(incident.lat - pad, incident.lat + pad),
     ).exclude(pk=incident.pk).order_by("reported_at").values_list("id", "lon", "lat")

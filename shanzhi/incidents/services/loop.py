@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -94,11 +95,23 @@ def _department_users(department_id: int):
     return list(User.objects.filter(posts__department_id=department_id, posts__is_active=True).only("id").distinct())
 
 
+_command_cache: dict[tuple, tuple[list, float]] = {}
+COMMAND_CACHE_SECONDS = 30
+
+
 def _command_users(incident: Incident, roles=(Role.DISPATCHER, Role.TOWN_LEADER)):
+    """The town's command-center staff; remembered per process for half a minute, since every
+    report notifies them (a new dispatcher starts receiving notices within that time)."""
     if not incident.town_id:
         return []
-    return list(User.objects.filter(posts__region_id=incident.town_id, posts__role__in=roles, posts__is_active=True)
-                .only("id").distinct())
+    key = (incident.town_id, tuple(roles))
+    hit = _command_cache.get(key)
+    if hit and time.monotonic() - hit[1] < COMMAND_CACHE_SECONDS:
+        return hit[0]
+    users = list(User.objects.filter(posts__region_id=incident.town_id, posts__role__in=roles, posts__is_active=True)
+                 .only("id").distinct())
+    _command_cache[key] = (users, time.monotonic())
+    return users
 
 
 def _notify_users(users, title: str, body: str, incident: Incident, topic: str) -> None:
