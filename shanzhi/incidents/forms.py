@@ -23,5 +23,9 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["subclass"].label_from_instance = lambda c: f"{c.parent.name} · {c.name}"
         if not center:
-            # Grid staff report from patrols; the center also takes calls, petitions, assignments.
+            # Grid staff report what they see on patrol, as themselves; the center also takes calls,
+            # petitions and assignments on behalf of the people who reported them.
             self.fields["source"].choices = [(Incident.Source.PATROL, Incident.Source.PATROL.label)]
+            self.fields["source"].widget = forms.HiddenInput()
+            del self.fields["reporter_name"]
+            del self.fields["reporter_phone"]

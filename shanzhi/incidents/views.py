@@ -61,7 +61,8 @@ def incident_new(request):
             incident, _created = incident_report(
                 actor=request.user, source=d["source"], description=d["description"],
                 subclass_code=d["subclass"].code if d["subclass"] else "", lon=d["lon"], lat=d["lat"], crs=d["crs"],
-                address_text=d["address_text"], reporter_name=d["reporter_name"], reporter_phone=d["reporter_phone"],
+                address_text=d["address_text"], reporter_name=d.get("reporter_name", ""),
+                reporter_phone=d.get("reporter_phone", ""),
                 photos=request.FILES.getlist("photos"))
         except ValidationError as exc:
             for field, msgs in exc.message_dict.items():
