@@ -60,13 +60,20 @@ def person_search(actor, q: str, limit: int = 50) -> list[Person]:
         return list(base.filter(phone_bidx=crypto.blind_index("phone", value))[:limit])
     if kind == "uscc":
         return []
-    by_name = list(base.filter(name__startswith=value).order_by("name", "id")[:limit])
+    # No ORDER BY in SQL: PostgreSQL then answers the prefix from the pattern index and stops at
+    # the limit (ordering by name made it walk the whole name index under non-C collations).
+    by_name = sorted(base.filter(name__startswith=value).order_by()[:limit], key=lambda p: (p.name, p.id))
     return _extend_by_address(actor, base, by_name, value, limit)
 
 
+ADDRESS_HINTS = re.compile(r"[0-9市县乡镇街道路巷弄号村组社区幢栋室园苑]")
+
+
 def _extend_by_address(actor, base: QuerySet, found: list, text: str, limit: int) -> list:
-    """Fill the page up with records at addresses whose text contains the query."""
-    if len(found) >= limit or len(text) < 2:
+    """Fill the page up with records at addresses whose text contains the query — when the query
+    looks like part of an address (a digit or an address word, or four characters or more): a
+    two-character name is not looked for inside every address."""
+    if len(found) >= limit or len(text) < 2 or not (len(text) >= 4 or ADDRESS_HINTS.search(text)):
         return found
     address_ids = _addresses_matching(actor, text)
     if address_ids:
