@@ -74,7 +74,8 @@ def wrk(url, seconds, script=None, connections=16):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -116,7 +117,8 @@ def main():
         port = s.getsockname()[1]
     env = {**os.environ, "SHANZHI_LOG_LEVEL": "WARNING"}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "shanzhi.config.wsgi:application", "--bind",
-                               f"127.0.0.1:{port}", "--workers", str(args.workers), "--log-level", "warning"], env=env)
+                               f"127.0.0.1:{port}", "--workers", str(args.workers), "--threads", str(args.threads),
+                               "--log-level", "warning"], env=env)
     try:
         for _ in range(100):
             try:
@@ -126,7 +128,8 @@ def main():
                 time.sleep(0.1)
         base = f"http://127.0.0.1:{port}"
         wrk(f"{base}/healthz", 2)  # warm up every worker
-        print(describe(f"PostgreSQL {connection.pg_version // 10000}") + f" · gunicorn {args.workers} workers")
+        print(describe(f"PostgreSQL {connection.pg_version // 10000}")
+              + f" · gunicorn {args.workers} workers × {args.threads} threads")
         rps, total, bad, p99 = wrk(f"{base}/healthz", args.seconds)
         print(f"bare Django JSON endpoint (/healthz): {rps:,.0f} req/s, p99 {p99}")
         for name in ("rest", "open311"):

@@ -136,10 +136,8 @@ def incident_report(
     returns the existing incident and creates nothing."""
     if source not in Incident.Source.values:
         raise ValidationError({"source": _("来源无效")})
-    if external_id:
-        existing = Incident.objects.filter(source=source, external_id=external_id).first()
-        if existing:
-            return existing, False
+    # A retried external number is answered from the unique constraint below, not by a lookup
+    # before every insert: new reports, the common case, save a query.
     description, point, crs, subclass, phone = _validate(description, lon, lat, crs, address_text, subclass_code,
                                                          reporter_phone)
     cleaned = clean_photos(photos)
@@ -190,7 +188,7 @@ def incident_report(
                 incident_register(actor=actor, incident_id=incident.pk, at=at)
                 incident.refresh_from_db()
     except IntegrityError:
-        # Two identical external numbers raced: the other one won; return it.
+        # The external number was seen before (a retry, or two copies arriving at once): answer with the first.
         if external_id:
             return Incident.objects.get(source=source, external_id=external_id), False
         raise
