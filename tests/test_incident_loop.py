@@ -223,3 +223,18 @@ def test_class_limits_drive_deadlines_and_edits_do_not_move_existing_ones(cast):
     before = Incident.objects.get(pk=incident.pk).handle_due
     IncidentClass.objects.filter(code="0101").update(handle_limit=40)
     assert Incident.objects.get(pk=incident.pk).handle_due == before
+
+
+def test_village_matters_go_to_the_village_committee_and_escalate_to_the_town(cast):
+    incident = report(cast, description="两户村民因宅前通道发生邻里纠纷")
+    assert incident.subclass.code == "0501" and incident.tier == "village"
+    loop.incident_register(actor=cast.dispatcher, incident_id=incident.pk)
+    committee = Department.objects.get(code=f"{incident.region.code}-VC")
+    loop.incident_dispatch(actor=cast.dispatcher, incident_id=incident.pk, department=committee)
+    incident.refresh_from_db()
+    assert incident.tier == "village"
+    # The village grid chief handles for the committee — or sends it up with a reason.
+    loop.incident_accept(actor=cast.grid_chief, incident_id=incident.pk)
+    loop.incident_escalate(actor=cast.grid_chief, incident_id=incident.pk, reason="调解不成，需镇司法所介入")
+    incident.refresh_from_db()
+    assert incident.tier == "town" and incident.status == Status.REGISTERED and incident.department is None

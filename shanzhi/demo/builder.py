@@ -220,6 +220,9 @@ class DemoBuilder:
         for town, _cell in self.towns:
             for suffix, label in places.TOWN_OFFICES:
                 depts.append(Department(code=f"{town.code[:9]}-{suffix}", name=f"{town.name}{label}", region=town))
+        # Every village/community's committee (两委) handles what the village can: the tier below the town.
+        for village in Region.objects.filter(level=Region.Level.VILLAGE):
+            depts.append(Department(code=f"{village.code}-VC", name=f"{village.name}两委", region=village))
         Department.objects.bulk_create(depts)
         self.departments = {d.code: d for d in Department.objects.all()}
 
@@ -288,7 +291,13 @@ class DemoBuilder:
             u = self._user(f"dispatch_{town.code[6:9]}", self.fake.name(), None)
             users.append(u)
             posts.append((u, Role.DISPATCHER, {"region": town}))
+        # The village grid chief (first-level grid) also handles the village committee's cases.
+        chiefs = {g.region_id: u for u, r, w in posts if r == Role.GRID_CHIEF and (g := w.get("grid"))}
         for code, dept in sorted(self.departments.items()):
+            if code.endswith("-VC"):
+                if dept.region_id in chiefs:
+                    posts.append((chiefs[dept.region_id], Role.DEPT_HANDLER, {"department": dept}))
+                continue
             if code == "JY-CG":
                 continue  # dept_handler of the cast
             u = self._user(f"handler_{code.replace('-', '_').lower()}", self.fake.name(), None)

@@ -18,6 +18,7 @@ from shanzhi.common.workcal import WorkingCalendar
 from shanzhi.geo.models import Grid, Region
 from shanzhi.incidents.catalog import CATALOG
 from shanzhi.incidents.models import Incident, IncidentClass, IncidentStep
+from shanzhi.incidents.services.loop import tier_of
 
 from . import places
 
@@ -179,7 +180,9 @@ class HistoryBuilder:
             inc.status = "registered"
             return inc, steps
         dept = self.departments.get(cls.department.code) if cls.department_id else None
-        if dept is None or (cls.tier != "county" and town_depts and rng.random() < 0.6):
+        if cls.tier == "village" and f"{grid.region.code}-VC" in self.departments:
+            dept = self.departments[f"{grid.region.code}-VC"]
+        elif dept is None or (cls.tier != "county" and town_depts and rng.random() < 0.6):
             dept = rng.choice(town_depts) if town_depts else dept
         if rng.random() < 0.03 and town_depts:  # sent to the wrong office first, returned
             wrong = rng.choice(town_depts)
@@ -193,7 +196,7 @@ class HistoryBuilder:
         inc.department = dept
         inc.dispatched_at = t
         inc.handle_due = self._due(town, cls, "handle", t)
-        inc.tier = "county" if dept and dept.region.level <= 3 else "town"
+        inc.tier = tier_of(dept) if dept else cls.tier
         if inc.dispatched_at > inc.dispatch_due and rng.random() < 0.5:
             inc.ever_overdue = True
         step("dispatch", t, "registered", "dispatched", actor=dispatcher, label=str(dispatcher or "调度员"),

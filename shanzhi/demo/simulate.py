@@ -35,6 +35,7 @@ class Simulator:
         self.town_offices = {}
         for d in Department.objects.filter(region__level=4):
             self.town_offices.setdefault(d.region_id, []).append(d)
+        self.committees = {d.region_id: d for d in Department.objects.filter(region__level=5)}
 
     def new_report(self) -> Incident | None:
         grid = self.rng.choice(self.showcase if self.rng.random() < 0.6 else self.grids)
@@ -49,6 +50,8 @@ class Simulator:
         return incident
 
     def _department_for(self, incident: Incident) -> Department | None:
+        if incident.subclass.tier == "village" and incident.region_id in self.committees:
+            return self.committees[incident.region_id]
         offices = self.town_offices.get(incident.town_id, [])
         if incident.subclass.department_id and (incident.subclass.tier == "county" or not offices or self.rng.random() < 0.4):
             return incident.subclass.department

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -81,7 +82,9 @@ def _detail_context(request, incident):
         "incident": incident, "steps": incident.steps.select_related("department").order_by("at", "id"),
         "photos": incident.attachments.all(), "summons": incident.summons.select_related("department"),
         "extensions": incident.extensions.filter(state=ExtensionRequest.State.PENDING),
-        "actions": actions, "departments": Department.objects.filter(is_active=True).order_by("code"),
+        "actions": actions, "departments": Department.objects.filter(
+            Q(region__level__lte=3) | Q(region_id=incident.town_id) | Q(region_id=incident.region_id),
+            is_active=True).select_related("region").order_by("-region__level", "code"),
         "classes": IncidentClass.objects.filter(parent__isnull=False, is_active=True).select_related("parent"),
         "can_decide": permissions.can(user, "extend_decide"), "active": "incidents", "now": timezone.now(),
     }

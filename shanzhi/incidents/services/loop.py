@@ -44,6 +44,12 @@ def _calendar(incident: Incident) -> WorkingCalendar:
     return WorkingCalendar(_town_codes[incident.town_id])
 
 
+def tier_of(department: Department) -> str:
+    """村（社区）两委 handle at village tier, town offices at town tier, county departments above."""
+    level = department.region.level
+    return Tier.VILLAGE if level >= 5 else Tier.TOWN if level == 4 else Tier.COUNTY
+
+
 def stage_due(incident: Incident, stage: str, start: dt.datetime) -> dt.datetime:
     amount, unit = incident.subclass.limit(stage)
     return _calendar(incident).add(start, amount, unit)
@@ -187,7 +193,7 @@ def incident_dispatch(*, actor, incident_id: int, department: Department, note: 
     incident.department = department
     incident.dispatched_at = at
     incident.handle_due = stage_due(incident, "handle", at)
-    incident.tier = Tier.COUNTY if department.region.level <= 3 else Tier.TOWN
+    incident.tier = tier_of(department)
     transition(incident, Action.DISPATCH, actor=actor, note=note, at=at, due=incident.handle_due,
                department=department)
     _notify_users(_department_users(department.pk), _("新派遣事件 %(n)s") % {"n": incident.number},
