@@ -358,7 +358,7 @@ class OrganisationImporter(Importer):
     model = Organisation
     columns = [
         Column("单位名称", "name", True, _text(120), example="江阴市霞客纺织有限公司"),
-        Column("统一社会信用代码", "uscc", True, normalise_uscc, "18 位", "91320281MA1XXXXXXX"),
+        Column("统一社会信用代码", "uscc", True, normalise_uscc, "18 位", "91320281MA1P3XQL0Y"),
         Column("单位类型", "kind", False, _choice(Organisation.Kind.choices), "企业/个体工商户/社会组织/机关事业单位", "企业"),
         Column("行业", "industry", False, _text(40), example="纺织业"),
         Column("法定代表人", "legal_rep", False, _text(50)),
