@@ -485,27 +485,25 @@ class DemoBuilder:
 
     # ------------------------------------------------------------------ all
     def build(self):
+        """All or nothing: a failure leaves no half-built county behind (the next run starts over)."""
         with transaction.atomic():
             self.log("区划与网格 …")
             self.build_geography()
             self.build_departments()
-            from shanzhi.incidents.catalog import seed_classes
+            from shanzhi.incidents.catalog import seed_classes, seed_patrol_items
 
             self.counts["incident_classes"] = seed_classes()
             self.log("账号与岗位 …")
             self.build_users()
-        self.log("基础信息（人口、户、房屋、单位、部件） …")
-        with transaction.atomic():
+            self.log("基础信息（人口、户、房屋、单位、部件） …")
             self.build_registries()
-        from shanzhi.incidents.catalog import seed_patrol_items
+            self.counts["patrol_items"] = seed_patrol_items()
+            if self.with_history:
+                from .history import HistoryBuilder, build_patrols
 
-        self.counts["patrol_items"] = seed_patrol_items()
-        if self.with_history:
-            from .history import HistoryBuilder, build_patrols
-
-            self.log("近 90 天事件 …")
-            self.counts["incidents"] = HistoryBuilder(seed=self.seed, **self.history_rates).build()
-            self.counts["patrols"] = build_patrols(seed=self.seed, days=7 if self.scale_name != "tiny" else 2)
+                self.log("近 90 天事件 …")
+                self.counts["incidents"] = HistoryBuilder(seed=self.seed, **self.history_rates).build()
+                self.counts["patrols"] = build_patrols(seed=self.seed, days=7 if self.scale_name != "tiny" else 2)
         return self.counts
 
 

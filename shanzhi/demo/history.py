@@ -148,7 +148,7 @@ class HistoryBuilder:
         inc = Incident(number=f"tmp{self.serial}", source=source, subclass=cls, description=desc,
                        lon=lon, lat=lat, grid=grid, region=grid.region, town=town, reported_at=reported,
                        reporter_name=rng.choice(["网格员", "信息员", "群众", "12345"]), tier=cls.tier,
-                       external_id=f"12345-{reported:%Y%m%d}-{rng.randrange(10**6):06d}" if source == "hotline" else None)
+                       external_id=f"12345-{reported:%Y%m%d}-{self.serial:06d}" if source == "hotline" else None)
         inc.register_due = self._due(town, cls, "register", reported)
         steps = [IncidentStep(action="report", at=reported, actor_label=inc.reporter_name, to_status="reported",
                               due=inc.register_due, note=desc[:200])]
