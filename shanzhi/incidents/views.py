@@ -85,9 +85,19 @@ def _detail_context(request, incident):
         "actions": actions, "departments": Department.objects.filter(
             Q(region__level__lte=3) | Q(region_id=incident.town_id) | Q(region_id=incident.region_id),
             is_active=True).select_related("region").order_by("-region__level", "code"),
+        "suggested_department": _suggested_department(incident),
         "classes": IncidentClass.objects.filter(parent__isnull=False, is_active=True).select_related("parent"),
         "can_decide": permissions.can(user, "extend_decide"), "active": "incidents", "now": timezone.now(),
     }
+
+
+def _suggested_department(incident) -> int | None:
+    """The village committee for village-tier matters, else the class's responsible department."""
+    if incident.tier == "village" and incident.region_id:
+        committee = Department.objects.filter(region_id=incident.region_id, is_active=True).values_list("id", flat=True)
+        if committee:
+            return committee[0]
+    return incident.subclass.department_id
 
 
 _STATUS_FOR = {
