@@ -100,3 +100,40 @@ def test_the_supervision_desk_lists_overdue_cases(cast):
     page = login(cast.town_leader).get("/incidents/supervision/").content.decode()
     assert incident.number in page
     assert login(cast.grid_worker).get("/incidents/supervision/").status_code == 403
+
+
+def test_a_likely_duplicate_is_merged_from_the_case_page(cast):
+    first = report(cast)
+    second = report(cast, description="这里的垃圾还没清理")
+    assert second.possible_duplicate == first
+    client = login(cast.dispatcher)
+    page = client.get(f"/incidents/{second.pk}/").content.decode()
+    assert "疑似与" in page and first.number in page
+    assert "act-merge" not in client.get(f"/incidents/{first.pk}/").content.decode()
+    client.post(f"/incidents/{second.pk}/act/merge/", {"into": first.pk})
+    second.refresh_from_db()
+    assert second.status == Status.MERGED and second.merged_into == first
+
+
+def test_merging_through_the_api_names_the_earlier_case(cast):
+    import json
+
+    first = report(cast)
+    second = report(cast, description="垃圾还在")
+    resp = login(cast.dispatcher).post(f"/api/v1/incidents/{second.pk}/actions/merge",
+                                       json.dumps({"into_number": first.number}), content_type="application/json")
+    assert resp.status_code == 200 and resp.json()["status"] == "merged"
+    bad = login(cast.dispatcher).post(f"/api/v1/incidents/{first.pk}/actions/merge",
+                                      json.dumps({"into_number": "NOPE"}), content_type="application/json")
+    assert bad.status_code == 404
+
+
+def test_the_address_picker_offers_standard_addresses_in_scope(cast):
+    from shanzhi.common.jurisdiction import scope_for
+    from shanzhi.geo.models import Address
+
+    mine = scope_for(cast.informant).filter(Address.objects.all()).first()
+    fragment = mine.full_text[-8:]
+    html = login(cast.informant).get("/geo/addresses/search/", {"address_text": fragment}).content.decode()
+    assert mine.code in html and "data-lon" in html
+    assert mine.code not in login(cast.outsider).get("/geo/addresses/search/", {"q": fragment}).content.decode()

@@ -9,4 +9,5 @@ urlpatterns = [
     path("towns.geojson", views.towns_geojson, name="towns_geojson"),
     path("grids/<int:pk>/card/", views.grid_card, name="grid_card"),
     path("coverage/", views.coverage, name="coverage"),
+    path("addresses/search/", views.address_search, name="address_search"),
 ]

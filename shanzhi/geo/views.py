@@ -86,3 +86,19 @@ def coverage(request):
         "gaps_json": json.dumps([{"lon": g.lon, "lat": g.lat, "area": g.area_m2, "container": g.container} for g in gaps],
                                 ensure_ascii=False),
     })
+
+
+@login_required
+@require_GET
+def address_search(request):
+    """Address picker: standard addresses (门牌) in the user's jurisdiction matching the text."""
+    from shanzhi.common.jurisdiction import scope_for
+
+    from .models import Address
+
+    q = request.GET.get("address_text", request.GET.get("q", "")).strip()
+    rows = []
+    if len(q) >= 2:
+        rows = list(scope_for(request.user).filter(Address.objects.filter(full_text__contains=q))
+                    .only("code", "full_text", "lon", "lat")[:8])
+    return render(request, "geo/partials/address_options.html", {"rows": rows, "q": q})

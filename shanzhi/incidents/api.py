@@ -138,6 +138,7 @@ class ActionIn(Schema):
     department_code: str = ""
     departments: list[str] = []
     subclass_code: str = ""
+    into_number: str = ""
     passed: bool = True
     amount: float = 0
     unit: str = "working_days"
@@ -159,6 +160,10 @@ def act(request, incident_id: int, action: str, payload: ActionIn):
             actor=u, incident_id=incident_id, note=note, expected_version=v,
             subclass=get_object_or_404(IncidentClass, code=payload.subclass_code) if payload.subclass_code else None),
         "void": lambda: loop.incident_void(actor=u, incident_id=incident_id, reason=note, expected_version=v),
+        "merge": lambda: loop.incident_merge(
+            actor=u, incident_id=incident_id, note=note,
+            into_id=get_incident_for_actor(u, Incident.objects.filter(number=payload.into_number).values_list(
+                "id", flat=True).first() or 0).pk),
         "dispatch": lambda: loop.incident_dispatch(actor=u, incident_id=incident_id, note=note, expected_version=v,
                                                    department=_department(payload.department_code)),
         "whistle": lambda: loop.incident_whistle(

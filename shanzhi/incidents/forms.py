@@ -1,4 +1,5 @@
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from shanzhi.common.coords import CRS_CHOICES
@@ -14,7 +15,10 @@ class ReportForm(forms.Form):
     lon = forms.FloatField(required=False, widget=forms.HiddenInput)
     lat = forms.FloatField(required=False, widget=forms.HiddenInput)
     crs = forms.ChoiceField(choices=CRS_CHOICES, initial="wgs84", widget=forms.HiddenInput)
-    address_text = forms.CharField(label=_("位置描述"), required=False, max_length=200)
+    address_text = forms.CharField(label=_("位置描述"), required=False, max_length=200, widget=forms.TextInput(attrs={
+        # Address picker: standard addresses matching what is typed (geo:address_search).
+        "hx-get": reverse_lazy("geo:address_search"), "hx-trigger": "input changed delay:300ms",
+        "hx-target": "#addr-options", "autocomplete": "off"}))
     source = forms.ChoiceField(label=_("来源"), choices=Incident.Source.choices, initial=Incident.Source.PATROL)
     reporter_name = forms.CharField(label=_("反映人"), required=False, max_length=50)
     reporter_phone = forms.CharField(label=_("反映人手机"), required=False, max_length=20)

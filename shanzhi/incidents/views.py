@@ -75,7 +75,7 @@ def incident_new(request):
 
 def _detail_context(request, incident):
     user = request.user
-    actions = [a for a in ("register", "void", "dispatch", "whistle", "accept", "return", "extend_request", "shelve",
+    actions = [a for a in ("merge", "register", "void", "dispatch", "whistle", "accept", "return", "extend_request", "shelve",
                            "resume", "reply", "verify", "escalate", "supervise", "check_in", "archive")
                if _offered(user, a, incident)]
     return {
@@ -101,6 +101,7 @@ def _suggested_department(incident) -> int | None:
 
 
 _STATUS_FOR = {
+    "merge": {Status.REPORTED, Status.REGISTERED},
     "register": {Status.REPORTED}, "void": {Status.REPORTED}, "dispatch": {Status.REGISTERED},
     "whistle": {Status.REGISTERED}, "accept": {Status.DISPATCHED}, "return": {Status.DISPATCHED, Status.HANDLING},
     "extend_request": {Status.HANDLING}, "shelve": {Status.HANDLING}, "resume": {Status.SHELVED},
@@ -112,6 +113,8 @@ _STATUS_FOR = {
 
 def _offered(user, action, incident) -> bool:
     if incident.status not in _STATUS_FOR[action]:
+        return False
+    if action == "merge" and not incident.possible_duplicate_id:
         return False
     if action == "check_in":
         from shanzhi.common.jurisdiction import scope_for
@@ -142,6 +145,9 @@ def incident_act(request, pk: int, action: str):
                                    expected_version=version)
         elif action == "void":
             loop.incident_void(actor=user, incident_id=pk, reason=p.get("note", ""), expected_version=version)
+        elif action == "merge":
+            into = p.get("into") or incident.possible_duplicate_id
+            loop.incident_merge(actor=user, incident_id=pk, into_id=int(into or 0), note=p.get("note", ""))
         elif action == "dispatch":
             dept = Department.objects.filter(pk=p.get("department") or 0).first()
             if dept is None:

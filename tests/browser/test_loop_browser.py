@@ -90,3 +90,13 @@ def test_the_whole_loop_in_the_browser(server, browser, data_dir, tmp_path):
     assert closed_after == closed_before + 1
     leader.goto(case_url)
     assert "评价" in leader.inner_text(".timeline") and "5 / 5" in leader.inner_text("main")
+
+
+def test_the_address_picker_sets_the_position(server, browser):
+    page = login(browser, server, "informant")
+    page.goto(f"{server}/incidents/new/")
+    page.fill("#id_address_text", "马镇社区")
+    page.wait_for_selector(".addr-option", timeout=10000)
+    page.locator(".addr-option").first.click()
+    assert page.input_value("#id_lon") and page.input_value("#id_lat")
+    assert "已按标准地址定位" in page.inner_text("#loc-text")
