@@ -238,3 +238,24 @@ def test_village_matters_go_to_the_village_committee_and_escalate_to_the_town(ca
     loop.incident_escalate(actor=cast.grid_chief, incident_id=incident.pk, reason="调解不成，需镇司法所介入")
     incident.refresh_from_db()
     assert incident.tier == "town" and incident.status == Status.REGISTERED and incident.department is None
+
+
+def test_photos_that_are_too_large_are_refused(cast, monkeypatch):
+    from shanzhi.incidents.services import photos
+
+    monkeypatch.setattr(photos, "MAX_BYTES", 1000)
+    with pytest.raises(ValidationError, match="照片过大"):
+        report(cast, photos=[jpeg()])
+
+
+def test_the_closing_sms_carries_a_full_rating_link(cast, settings):
+    settings.PUBLIC_BASE_URL = "https://shanzhi.jiangyin.gov.cn"
+    incident = report(cast, reporter_phone="13912349999")
+    loop.incident_register(actor=cast.dispatcher, incident_id=incident.pk)
+    loop.incident_dispatch(actor=cast.dispatcher, incident_id=incident.pk, department=Department.objects.get(code="JY-CG"))
+    loop.incident_accept(actor=cast.dept_handler, incident_id=incident.pk)
+    loop.incident_reply(actor=cast.dept_handler, incident_id=incident.pk, note="已处理")
+    loop.incident_verify(actor=cast.informant, incident_id=incident.pk, passed=True)
+    incident.refresh_from_db()
+    body = Outbox.objects.get(topic="closed", object_ref=f"incident:{incident.pk}").body
+    assert f"https://shanzhi.jiangyin.gov.cn/rate/{incident.rating_token}/" in body

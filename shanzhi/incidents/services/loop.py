@@ -8,6 +8,7 @@ import datetime as dt
 import secrets
 import time
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -389,8 +390,9 @@ def incident_verify(*, actor, incident_id: int, passed: bool, note: str = "", ph
         incident.rating_token = secrets.token_urlsafe(16)
         transition(incident, Action.VERIFY_PASS, actor=actor, note=note, at=at, photos=cleaned,
                    photo_kind=Attachment.Kind.VERIFY)
-        _sms_reporter(incident, _("【善治】您反映的问题（编号 %(n)s）已办结，请评价：/rate/%(t)s") % {
-            "n": incident.number, "t": incident.rating_token}, "closed")
+        _sms_reporter(incident, _("【善治】您反映的问题（编号 %(n)s）已办结，请评价：%(u)s") % {
+            "n": incident.number, "u": f"{settings.PUBLIC_BASE_URL.rstrip('/')}/rate/{incident.rating_token}/"},
+            "closed")
     else:
         incident.round += 1
         incident.rework_count += 1
