@@ -146,7 +146,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Photos and uploads. Several machines need a shared backend (e.g. an S3-compatible store through
+    # django-storages): set SHANZHI_MEDIA_STORAGE to its dotted class path.
+    "default": {"BACKEND": os.environ.get("SHANZHI_MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage")},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = DATA_DIR / "media"
