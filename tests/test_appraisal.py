@@ -11,6 +11,11 @@ from shanzhi.incidents.models import Incident, IncidentClass
 from .conftest import login
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _small_months(settings):
+    settings.APPRAISAL_MIN_CASES = 1
 TZ = ZoneInfo("Asia/Shanghai")
 MONTH = dt.date(2026, 3, 1)  # outside the demo history's window
 
@@ -59,3 +64,14 @@ def test_the_league_table_page_is_scoped_and_exports(cast, huashi):
     resp = login(cast.town_leader).get("/center/appraisal/?target=grid&month=2026-03&format=xlsx")
     assert resp["Content-Type"].startswith("application/vnd.openxml")
     assert login(cast.grid_worker).post("/center/appraisal/?month=2026-03").status_code == 403
+
+
+def test_too_few_cases_are_not_ranked(settings):
+    settings.APPRAISAL_MIN_CASES = 2
+    a, b = Grid.objects.filter(level=2, town__name="徐霞客镇").order_by("code")[:2]
+    case(a, 1, "closed")
+    case(b, 1, "closed")
+    case(b, 2, "closed")
+    appraise(MONTH)
+    ranked = set(AppraisalResult.objects.filter(month=MONTH, target="grid").values_list("object_id", flat=True))
+    assert b.pk in ranked and a.pk not in ranked

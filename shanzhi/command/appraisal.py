@@ -3,13 +3,15 @@
 Score = Σ weightᵢ × valueᵢ / Σ weightᵢ over the indicators a scheme weights, each value on a
 0–100 scale where higher is better: rates as percentages, penalty rates (返工率, 超期待处置率,
 延期率) as 100 − rate, and counts (主动发现数) relative to the best performer of the month.
-Entities with no cases in the month are not ranked. Weights are data (AppraisalScheme).
+Entities with fewer than APPRAISAL_MIN_CASES cases in the month are not ranked: one case closed on
+time is not a 100-point month. Weights are data (AppraisalScheme).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -120,7 +122,7 @@ def appraise(month: dt.date, now: dt.datetime | None = None) -> dict[str, int]:
         weights = weights_for(target)
         scored = []
         for object_id, (cases, values) in data.items():
-            if not cases or object_id not in names:
+            if cases < max(1, settings.APPRAISAL_MIN_CASES) or object_id not in names:
                 continue
             score, details = _score(values, weights)
             scored.append((score, cases, object_id, details))

@@ -1,5 +1,6 @@
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -126,4 +127,5 @@ def appraisal(request):
         "targets": AppraisalScheme.Target.choices, "weights": [(LABELS.get(k, k), v) for k, v in weights.items()],
         "keys": list(weights), "labels": LABELS, "active": "center", "defaults": DEFAULT_WEIGHTS,
         "can_recompute": bool(permissions.roles_of(request.user) & permissions.COMMAND),
+        "min_cases": settings.APPRAISAL_MIN_CASES,
     })

@@ -203,3 +203,6 @@ SMS_GATEWAY = os.environ.get("SHANZHI_SMS_GATEWAY", "shanzhi.notify.gateways.Log
 SMS_GATEWAY_URL = os.environ.get("SHANZHI_SMS_URL", "")
 SMS_GATEWAY_TOKEN = os.environ.get("SHANZHI_SMS_TOKEN", "")
 PUBLIC_BASE_URL = os.environ.get("SHANZHI_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+
+# Appraisal: fewer cases than this in a month and a grid, person or department is not ranked.
+APPRAISAL_MIN_CASES = int(os.environ.get("SHANZHI_APPRAISAL_MIN_CASES", "5"))
