@@ -44,7 +44,7 @@ def _people_by_area(user) -> list[dict]:
     return [{"name": r["grid__name"] or _("未落图"), "value": r["n"]} for r in rows]
 
 
-def _todo(user) -> list[dict]:
+def _waiting(user) -> list[dict]:
     """What waits for this user, by the posts they hold (each links to the filtered list)."""
     from shanzhi.incidents import permissions
     from shanzhi.incidents.selectors import incident_list
@@ -69,7 +69,7 @@ def home(request):
     pillars = {SPECS[p.role].pillar for p in posts}
     roles = permissions.roles_of(request.user)
     return render(request, "accounts/home.html", {
-        "todo": _todo(request.user),
+        "waiting": _waiting(request.user),
         "is_command": bool(roles & permissions.COMMAND), "is_grid": bool(roles & permissions.GRID_SIDE),
         "posts": posts,
         "summary": _summary(request.user),

@@ -38,5 +38,6 @@ def next_value(name: str) -> int:
             with transaction.atomic():
                 ChangeCounter.objects.create(name=name, value=0)
         except IntegrityError:
-            pass  # created by a concurrent caller: the UPDATE now finds it
+            # A concurrent caller created it: the next UPDATE finds it.
+            continue
     raise RuntimeError(f"could not advance counter {name}")
