@@ -137,3 +137,14 @@ def test_the_address_picker_offers_standard_addresses_in_scope(cast):
     html = login(cast.informant).get("/geo/addresses/search/", {"address_text": fragment}).content.decode()
     assert mine.code in html and "data-lon" in html
     assert mine.code not in login(cast.outsider).get("/geo/addresses/search/", {"q": fragment}).content.decode()
+
+
+def test_the_grid_card_counts_open_cases_and_links_to_them(cast):
+    incident = report(cast)
+    grid = incident.grid
+    card = login(cast.town_leader).get(f"/geo/grids/{grid.pk}/card/").content.decode()
+    assert f"?status=open&grid={grid.pk}" in card and "办理中事件 " in card
+    listing = login(cast.town_leader).get(f"/incidents/?status=open&grid={grid.pk}").content.decode()
+    assert incident.number in listing
+    other = login(cast.town_leader).get(f"/incidents/?status=open&grid={grid.parent_id or grid.pk}").content.decode()
+    assert incident.number in other  # a parent grid includes its children's cases

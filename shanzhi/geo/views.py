@@ -71,8 +71,12 @@ def grid_card(request, pk: int):
     subtree = list(grid_list(actor=request.user).filter(path__startswith=grid.path).values_list("id", flat=True))
     staff = Post.objects.filter(grid=grid, is_active=True, role__in=GRID_POSTS).select_related("user").order_by("role")
     children = grid.children.filter(is_active=True).count()
+    from shanzhi.incidents.selectors import incident_list
+    from shanzhi.incidents.states import OPEN
+
+    open_cases = incident_list(actor=request.user).filter(grid_id__in=subtree, status__in=OPEN).count()
     return render(request, "geo/partials/grid_card.html", {
-        "grid": grid, "staff": staff, "counts": grid_counts(subtree), "children": children,
+        "grid": grid, "staff": staff, "counts": grid_counts(subtree), "children": children, "open_cases": open_cases,
     })
 
 

@@ -28,7 +28,7 @@ from .states import OPEN, Action, Status
 @login_required
 def incident_index(request):
     qs = incident_list(actor=request.user)
-    f = {k: request.GET.get(k, "") for k in ("status", "source", "major", "q", "late", "mine")}
+    f = {k: request.GET.get(k, "") for k in ("status", "source", "major", "q", "late", "grid")}
     if f["status"] == "open":
         qs = qs.filter(status__in=OPEN)
     elif f["status"]:
@@ -41,6 +41,11 @@ def incident_index(request):
         qs = qs.filter(number__contains=f["q"]) | qs.filter(description__contains=f["q"])
     if f["late"] == "1":
         qs = qs.filter(due_q(overdue=True))
+    if f["grid"].isdigit():
+        from shanzhi.geo.models import Grid
+
+        grid = Grid.objects.filter(pk=f["grid"]).only("path").first()
+        qs = qs.filter(grid__path__startswith=grid.path) if grid else qs.none()
     page = Paginator(qs.order_by("-reported_at", "-id"), 30).get_page(request.GET.get("page"))
     return render(request, "incidents/list.html", {
         "page": page, "f": f, "statuses": Status.choices, "sources": loop.Incident.Source.choices,
