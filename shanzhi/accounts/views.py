@@ -58,7 +58,16 @@ def _waiting(user) -> list[dict]:
         items += [("待签收", "dispatched"), ("处置中", "handling")]
     if roles & permissions.GRID_SIDE:
         items += [("待核查", "replied")]
-    return [{"label": label, "status": status, "n": qs.filter(status=status).count()} for label, status in items]
+    rows = [{"label": label, "url": f"?status={status}", "n": qs.filter(status=status).count()} for label, status in items]
+    if roles & permissions.COMMAND:
+        from django.utils import timezone
+
+        from shanzhi.incidents.selectors import due_q
+
+        today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        rows.append({"label": "今日上报", "url": "", "n": qs.filter(reported_at__gte=today).count()})
+        rows.append({"label": "已超期", "url": "?status=open&late=1", "n": qs.filter(due_q(overdue=True)).count()})
+    return rows
 
 
 @login_required
