@@ -73,5 +73,5 @@ def test_login_attempts_from_one_address_are_rate_limited(settings, monkeypatch)
 
 def test_the_dispatchers_home_shows_what_waits_and_what_is_late(cast):
     html = login(cast.dispatcher).get("/").content.decode()
-    assert "待受理" in html and "今日上报" in html and "已超期" in html and "?status=open&late=1" in html
+    assert "待受理" in html and "今日上报" in html and "已超期" in html and "?status=open&amp;late=1" in html
     assert "待核查" in login(cast.informant).get("/").content.decode()
