@@ -5,8 +5,6 @@ month of cases on every load. Users whose jurisdiction is not a whole town or th
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -69,7 +67,3 @@ def refresh_all(periods=PERIODS) -> int:
             cache.set(_key(area, days), _compute(qs, days), TTL[days])
             n += 1
     return n
-
-
-def age_seconds(data: dict) -> float:
-    return (timezone.now() - dt.datetime.fromisoformat(data["updated"])).total_seconds()

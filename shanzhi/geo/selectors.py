@@ -27,11 +27,3 @@ def get_grid_for_actor(actor, pk) -> Grid:
 
 def town_list(*, actor) -> QuerySet:
     return scope_for(actor).regions(Region.objects.filter(level=Region.Level.TOWN)).order_by("code")
-
-
-def get_region_for_actor(actor, pk) -> Region:
-    scope = scope_for(actor)
-    region = Region.objects.filter(pk=pk).first()
-    if region is None or not (scope.unrestricted or region.id in scope.region_ids):
-        raise Http404
-    return region
