@@ -260,3 +260,40 @@ class HistoryBuilder:
             return inc, steps
         inc.status = "handling"
         return inc, steps
+
+
+def build_patrols(*, seed: int, days: int = 7) -> int:
+    """A week of patrol rounds by the showcase town's grid workers: tracks, distance, check-ins."""
+    from shanzhi.accounts.roles import Role
+    from shanzhi.incidents.models import PatrolCheck, PatrolItem, PatrolRound
+    from shanzhi.incidents.services.patrols import track_length
+
+    rng = random.Random(seed + 7)
+    now = timezone.now()
+    posts = Post.objects.filter(role=Role.GRID_WORKER, grid__town__name=places.SHOWCASE_TOWN, grid__level=2,
+                                is_active=True).select_related("grid")
+    items_by_town: dict[int, list] = {}
+    rounds = []
+    for post in posts:
+        grid = post.grid
+        items = items_by_town.setdefault(grid.town_id, list(PatrolItem.objects.filter(town_id=grid.town_id)))
+        for d in range(days):
+            day = timezone.localtime(now - dt.timedelta(days=d + 1)).date()
+            start = dt.datetime.combine(day, dt.time(8, rng.randrange(0, 60)), tzinfo=timezone.get_current_timezone())
+            x, y = grid.center_lon, grid.center_lat
+            track = []
+            for k in range(rng.randrange(20, 45)):
+                x = min(max(x + rng.uniform(-0.0006, 0.0006), grid.min_lon), grid.max_lon)
+                y = min(max(y + rng.uniform(-0.0005, 0.0005), grid.min_lat), grid.max_lat)
+                track.append([round(x, 7), round(y, 7), int(start.timestamp()) + k * 120])
+            end = start + dt.timedelta(seconds=len(track) * 120)
+            rounds.append((PatrolRound(user_id=post.user_id, grid=grid, started_at=start, ended_at=end, track=track,
+                                       distance_m=int(track_length(track)), duration_s=len(track) * 120), items))
+    PatrolRound.objects.bulk_create([r for r, _i in rounds], batch_size=500)
+    checks = []
+    for patrol, items in rounds:
+        for k, item in enumerate(items):
+            checks.append(PatrolCheck(round=patrol, item=item, ok=rng.random() > 0.03,
+                                      checked_at=patrol.started_at + dt.timedelta(minutes=3 * k + 2)))
+    PatrolCheck.objects.bulk_create(checks, batch_size=5000)
+    return len(rounds)

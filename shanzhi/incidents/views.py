@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shanzhi.accounts.models import Department
-from shanzhi.common.errors import error_text
+from shanzhi.common.errors import error_fields, error_text
 from shanzhi.common.ratelimit import limit_by_ip
 
 from . import permissions
@@ -258,3 +258,37 @@ def rate(request, token: str):
             error, done = str(exc), True
     return render(request, "incidents/rate.html", {"incident": incident, "levels": loop.RATING_LABELS, "error": error,
                                                    "done": done})
+
+
+
+
+@limit_by_ip("public-code", limit=10)
+@require_POST
+def public_code(request):
+    from .services.public import send_code
+
+    try:
+        send_code(phone=request.POST.get("phone", ""))
+    except ValidationError as exc:
+        return HttpResponse(f'<span class="err">{error_text(exc)}</span>', status=400)
+    return HttpResponse(f'<span class="ok">{_("验证码已发送，10 分钟内有效")}</span>')
+
+
+@limit_by_ip("public-report", limit=20)
+def public_report(request):
+    """随手拍: the citizen's page — no account; the number is confirmed by an SMS code."""
+    from .services.public import citizen_report
+
+    errors, values, done = {}, {}, None
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in ("phone", "code", "description", "address_text", "name", "lon",
+                                                       "lat", "crs")}
+        try:
+            done = citizen_report(
+                phone=values["phone"], code=values["code"], description=values["description"],
+                lon=values["lon"] or None, lat=values["lat"] or None, crs=values["crs"] or "wgs84",
+                address_text=values["address_text"], name=values["name"], photos=request.FILES.getlist("photos"))
+        except ValidationError as exc:
+            errors = error_fields(exc)
+    return render(request, "incidents/public_report.html", {"errors": errors, "v": values, "done": done},
+                  status=400 if errors else 200)
