@@ -21,7 +21,7 @@ INSERT INTO incidents_incident (created_at, updated_at, version, number, source,
   class_suggested, description, address_text, lon, lat, declared_crs, grid_id, region_id, town_id, reporter_id,
   reporter_name, reporter_phone_sealed, reporter_phone_bidx, status, tier, department_id, round, reported_at,
   registered_at, dispatched_at, replied_at, closed_at, register_due, dispatch_due, handle_due, verify_due,
-  warned_due, overdue_due, ever_overdue, extended, returned_count, rework_count, merged_into_id,
+  handled_late, ran_late, extended, returned_count, rework_count, merged_into_id,
   possible_duplicate_id, rating, rating_token)
 SELECT t, t, 1, 'B' || lpad(n::text, 10, '0'), (ARRAY['patrol','patrol','patrol','hotline','citizen','center'])[1 + n % 6],
   NULL, c.id, false, '批量生成的历史事件', '', g.center_lon, g.center_lat, 'wgs84', g.id, g.region_id, g.town_id, NULL,
@@ -32,8 +32,8 @@ SELECT t, t, 1, 'B' || lpad(n::text, 10, '0'), (ARRAY['patrol','patrol','patrol'
   'town', d.id, 1 + (n % 20 = 0)::int, t - interval '40 minutes', t, t + interval '1 hour',
   CASE WHEN t > now() - interval '3 days' AND n % 3 < 2 THEN NULL ELSE t + ((n % 50) || ' hours')::interval END,
   CASE WHEN t > now() - interval '3 days' AND n % 3 < 2 OR n % 97 = 0 THEN NULL ELSE t + ((n % 50 + 3) || ' hours')::interval END,
-  t, t + interval '2 hours', t + interval '40 hours', t + interval '60 hours', NULL, NULL,
-  (n % 50) > 40, n % 13 = 0, (n % 33 = 0)::int, (n % 20 = 0)::int, NULL, NULL,
+  t, t + interval '2 hours', t + interval '40 hours', t + interval '60 hours',
+  (n % 50) > 40, (n % 50) > 40, n % 13 = 0, (n % 33 = 0)::int, (n % 20 = 0)::int, NULL, NULL,
   CASE WHEN n % 5 < 3 THEN 5 - (n % 7 = 0)::int * 3 ELSE NULL END, ''
 FROM (SELECT n, now() - ((__DAYS__ * (1 - n::float / __ROWS__) + random() * 0.05) || ' days')::interval AS t,
              (n * 7919) % __GRIDS__ AS gi, (n * 104729) % __CLASSES__ AS ci, (n * 31) % __DEPTS__ AS di

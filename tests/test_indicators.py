@@ -30,8 +30,8 @@ def make(number, status, *, registered, dispatched=None, replied=None, **kw):
 def dataset():
     d = dt.datetime(2026, 11, 10, 9, 0, tzinfo=TZ)
     make("A", "closed", registered=d, dispatched=d + H, replied=d + 3 * H, rating=5)
-    make("B", "archived", registered=d, dispatched=d + 3 * H, replied=d + 7 * H, rating=2, ever_overdue=True,
-         rework_count=1, returned_count=1)
+    make("B", "archived", registered=d, dispatched=d + 3 * H, replied=d + 7 * H, rating=2, ran_late=True,
+         handled_late=True, rework_count=1, returned_count=1)
     make("C", "handling", registered=d, dispatched=d + H, handle_due=NOW - H, extended=True)
     make("D", "handling", registered=d, dispatched=d + H, handle_due=NOW + 48 * H)
     make("E", "shelved", registered=d, dispatched=d + H)
@@ -45,16 +45,19 @@ def dataset():
 def test_every_indicator_matches_the_hand_computed_value(dataset):
     figures = indicators.compute(dataset, START, END, now=NOW)
     values = {i["key"]: (i["value"], i["numerator"], i["denominator"]) for i in figures["indicators"]}
+    # 应处置数 follows the same rule as 应结案数: the shelved E and the not-yet-due D are not due;
+    # 应派遣数 counts F, still waiting past its dispatch deadline.
     assert values == {
         "registered": (6, 6, None),
         "close_rate": (50.0, 2, 4),
         "on_time_close_rate": (25.0, 1, 4),
         "rework_rate": (25.0, 1, 4),
-        "handle_rate": (40.0, 2, 5),
-        "extension_rate": (20.0, 1, 5),
-        "overdue_open_rate": (20.0, 1, 5),
-        "timely_dispatch_rate": (80.0, 4, 5),
-        "accurate_dispatch_rate": (80.0, 4, 5),
+        "handle_rate": (66.7, 2, 3),
+        "on_time_handle_rate": (33.3, 1, 3),
+        "extension_rate": (33.3, 1, 3),
+        "overdue_open_rate": (33.3, 1, 3),
+        "timely_dispatch_rate": (66.7, 4, 6),
+        "accurate_dispatch_rate": (66.7, 2, 3),
         "satisfaction_rate": (50.0, 1, 2),
     }
     assert figures["avg_handle_hours"] == 3.0

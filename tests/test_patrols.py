@@ -59,7 +59,7 @@ def test_a_problem_needs_a_description_and_points_must_be_valid(cast):
 
 def test_only_ones_own_grid_and_round(cast):
     other = Grid.objects.filter(level=2).exclude(pk=my_grid(cast).pk).first()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ValidationError, match="不存在或不在您的管辖范围内"):
         patrols.patrol_start(actor=cast.grid_worker, grid=other)
     with pytest.raises(PermissionDenied):
         patrols.patrol_start(actor=cast.town_leader, grid=my_grid(cast))

@@ -28,6 +28,9 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    # Status callbacks for the cases this client created (12345 wants to know when its work order moves).
+    webhook_url = models.URLField(_("回调地址"), blank=True, help_text=_("办理状态变化时以 POST JSON 通知，带 HMAC-SHA256 签名"))
+    webhook_secret = models.CharField(_("回调签名密钥"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("接口密钥")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from shanzhi.cases.errors import Conflict
 from shanzhi.common.ratelimit import limit_by_ip
 from shanzhi.incidents.models import Incident, IncidentClass
 from shanzhi.incidents.services.intake import incident_report
@@ -202,18 +203,24 @@ def _create(request, fmt):
         errors.append(("400", "description is required"))
     if errors:
         raise Open311Error(400, errors)
+    idem = (request.headers.get("Idempotency-Key") or "").strip()
     try:
-        incident, _created = incident_report(
+        incident, created = incident_report(
             actor=key.user, source="api", description=data.get("description", ""), subclass_code=code,
-            lon=lon or None, lat=lat or None, crs="wgs84", address_text=address or data.get("address_id", ""),
+            lon=lon or None, lat=lat or None, crs="wgs84", address_text=address,
+            address_code=data.get("address_id", ""),
+            external_id=f"idem:{key.user_id}:{idem}"[:64] if idem else None,
             reporter_name=" ".join(x for x in (data.get("last_name", ""), data.get("first_name", "")) if x),
             reporter_phone=data.get("phone", ""))
     except ValidationError as exc:
         msgs = exc.message_dict if hasattr(exc, "message_dict") else {"_": exc.messages}
         raise Open311Error(400, [("400", f"{field}: {m}") for field, ms in msgs.items() for m in ms]) from exc
+    except Conflict as exc:
+        raise Open311Error(409, [("409", str(exc))]) from exc
+    notice = "已收到，将在受理后派遣处置" if incident.town_id else "已收到，位置待人工确认后受理"
     payload = [{"service_request_id": incident.number, "token": incident.number,
-                "service_notice": "已收到，将在受理后派遣处置", "account_id": None}]
-    return _respond(fmt, "service_requests", "request", payload, status=201)
+                "service_notice": notice, "account_id": None}]
+    return _respond(fmt, "service_requests", "request", payload, status=201 if created else 200)
 
 
 @endpoint

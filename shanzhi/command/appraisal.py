@@ -5,6 +5,11 @@ Score = Σ weightᵢ × valueᵢ / Σ weightᵢ over the indicators a scheme wei
 延期率) as 100 − rate, and counts (主动发现数) relative to the best performer of the month.
 Entities with fewer than APPRAISAL_MIN_CASES cases in the month are not ranked: one case closed on
 time is not a 100-point month. Weights are data (AppraisalScheme).
+
+Who pays for what: a dispatch decision is the town command center's (准确派遣率 and 及时派遣率 are
+scored on the center, by town); a return is the returning department's (回退率 = its returns /
+the cases dispatched to it in the month, from the step rows) — never the department that then
+received the case.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from shanzhi.accounts.models import Department, Post, User
-from shanzhi.geo.models import Grid
+from shanzhi.geo.models import Grid, Region
 from shanzhi.incidents.models import Incident, IncidentStep
 
 from . import indicators
@@ -26,13 +31,14 @@ from .models import AppraisalResult, AppraisalScheme
 DEFAULT_WEIGHTS = {
     "grid": {"on_time_close_rate": 30, "close_rate": 20, "satisfaction_rate": 20, "rework_rate": 10,
              "discovery_rate": 20},
-    "department": {"on_time_close_rate": 35, "handle_rate": 20, "accurate_dispatch_rate": 10, "rework_rate": 15,
+    "department": {"on_time_handle_rate": 35, "handle_rate": 20, "return_rate": 10, "rework_rate": 15,
                    "overdue_open_rate": 10, "satisfaction_rate": 10},
+    "center": {"accurate_dispatch_rate": 40, "timely_dispatch_rate": 40, "on_time_close_rate": 20},
     "staff": {"reports": 50, "verify_on_time_rate": 50},
 }
-PENALTIES = {"rework_rate", "overdue_open_rate", "extension_rate"}
+PENALTIES = {"rework_rate", "overdue_open_rate", "extension_rate", "return_rate"}
 LABELS = {i.key: i.label for i in indicators.INDICATORS} | {"discovery_rate": "主动发现率", "reports": "上报数",
-                                                            "verify_on_time_rate": "按时核查率"}
+                                                            "verify_on_time_rate": "按时核查率", "return_rate": "回退率"}
 
 
 def weights_for(target: str) -> dict[str, float]:
@@ -63,6 +69,15 @@ def _rates_by(group: str, start, end, now) -> dict:
             values["discovery_rate"] = row["patrol"] * 100 / row["registered"]
         out[row[group]] = (row["registered"], values)
     return out
+
+
+def _returns(start, end) -> dict:
+    """回退率 per department: the returns it made over the cases dispatched to it, in the month."""
+    steps = IncidentStep.objects.filter(at__gte=start, at__lt=end, department__isnull=False)
+    received = dict(steps.filter(action__in=["dispatch", "whistle"]).values_list("department_id")
+                    .annotate(n=Count("id")))
+    returned = dict(steps.filter(action="return").values_list("department_id").annotate(n=Count("id")))
+    return {d: returned.get(d, 0) * 100 / n for d, n in received.items() if n}
 
 
 def _staff(start, end) -> dict:
@@ -101,21 +116,44 @@ def _score(values: dict, weights: dict) -> tuple[float, dict]:
     return (round(total / used, 1) if used else 0.0), details
 
 
+def may_recompute(actor) -> bool:
+    """The league tables are the county's: only the county's command staff (or an administrator)
+    recompute them; a town's staff read their town's rows."""
+    from shanzhi.common.jurisdiction import scope_for
+    from shanzhi.incidents import permissions
+
+    if getattr(actor, "is_superuser", False):
+        return True
+    if not permissions.roles_of(actor) & permissions.COMMAND:
+        return False
+    county = Region.objects.filter(level=Region.Level.COUNTY).values_list("id", flat=True).first()
+    return county in scope_for(actor).region_ids
+
+
 @transaction.atomic
-def appraise(month: dt.date, now: dt.datetime | None = None) -> dict[str, int]:
-    """Compute (or recompute) the month's league tables for every target."""
+def appraise(month: dt.date, now: dt.datetime | None = None, *, actor=None) -> dict[str, int]:
+    """Compute (or recompute) the month's league tables for every target; audited (the system
+    when the hourly job runs, the person when recomputed by hand)."""
+    from shanzhi.common import audit
+
     start, end = month_bounds(month)
     now = now or min(timezone.now(), end)
     month = start.date()
     results = {}
     staff_towns = dict(Post.objects.filter(grid__isnull=False, is_active=True).values_list("user_id", "grid__town_id"))
+    departments = _rates_by("department_id", start, end, now)
+    for dept_id, rate in _returns(start, end).items():
+        if dept_id in departments:
+            departments[dept_id][1]["return_rate"] = rate
     sources = {
         "grid": (_rates_by("grid_id", start, end, now),
                  {g.id: (str(g.name if g.name.startswith(g.region.name) else f"{g.region.name}{g.name}"), g.town_id)
                   for g in Grid.objects.select_related("region")}),
-        "department": (_rates_by("department_id", start, end, now),
+        "department": (departments,
                        {d.id: (d.name, d.region_id if d.region.level == 4 else None)
                         for d in Department.objects.select_related("region")}),
+        "center": (_rates_by("town_id", start, end, now),
+                   {t.id: (f"{t.name}指挥中心", t.id) for t in Region.objects.filter(level=Region.Level.TOWN)}),
         "staff": (_staff(start, end), {u.id: (str(u), staff_towns.get(u.id)) for u in User.objects.filter(is_active=True)}),
     }
     for target, (data, names) in sources.items():
@@ -133,4 +171,6 @@ def appraise(month: dt.date, now: dt.datetime | None = None) -> dict[str, int]:
                             town_id=names[object_id][1], score=score, rank=rank, cases=cases, details=details)
             for rank, (score, cases, object_id, details) in enumerate(scored, start=1)])
         results[target] = len(scored)
+    audit.record(actor=actor, action="update", object_type="command.appraisal", object_id=f"{month:%Y-%m}",
+                 object_repr=f"{month:%Y-%m} 月度考核", after={"ranked": results}, note="重新计算月度考核")
     return results

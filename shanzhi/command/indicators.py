@@ -2,16 +2,23 @@
 both the figures and the drill-down lists use.
 
 The cohort is every case *registered* in the period (voided and merged reports are not cases).
-- 应结案数 (due to close) = cohort − shelved − cases still open whose current deadline has not come.
-- 结案率 = closed / due to close; 按期结案率 = closed and never overdue / due to close;
-  返工率 = reworked at least once / due to close.
-- 应处置数 (due to handle) = cohort cases that were dispatched.
-- 处置率 = replied or closed / due to handle; 延期率 = extended / due to handle;
+One rule makes a case due for a measure: it has finished that stage, or its deadline for the
+stage has come; shelved (挂账) cases, whose clock is paused, are not due.
+- 应结案数 (due to close) = cohort − shelved − open cases whose current deadline has not come.
+- 结案率 = closed / due to close; 按期结案率 = closed with no stage finished after its deadline /
+  due to close; 返工率 = reworked at least once / due to close.
+- 应处置数 (due to handle) = dispatched cases − shelved − cases still with the handler whose
+  handling deadline has not come.
+- 处置率 = replied or closed / due to handle; 按期处置率 = replied or closed with every handling
+  round finished by its deadline / due to handle; 延期率 = extended / due to handle;
   超期待处置率 = still with the handler past the handling deadline / due to handle;
-  及时派遣率 = dispatched within the dispatch deadline / due to handle;
   准确派遣率 = never returned by a handler / due to handle.
-- 平均处置时长 = mean clock hours from dispatch to reply, over replied cases.
+- 应派遣数 (due to dispatch) = dispatched cases + cases still waiting past their dispatch deadline;
+  及时派遣率 = dispatched within the dispatch deadline / due to dispatch.
+- 平均处置时长 = mean clock hours from dispatch to the last reply, over replied cases.
 - 满意率 = rated 基本满意 or better / rated.
+"Late" is decided when a stage's clock stops, from the step's time and the stored deadline —
+never from whether the deadline scan ran.
 """
 
 from __future__ import annotations
@@ -37,18 +44,24 @@ def _not_yet_due(now) -> Q:
 
 def definitions(now: dt.datetime) -> dict[str, Q]:
     """Named subsets of the cohort; each indicator is one of these over another."""
+    shelved = Q(status=Status.SHELVED)
+    due_to_handle = Q(dispatched_at__isnull=False) & ~shelved & ~Q(status__in=WITH_HANDLER, handle_due__gte=now)
+    handled = due_to_handle & (Q(replied_at__isnull=False) | Q(status__in=CLOSED))
+    due_to_close = ~shelved & ~_not_yet_due(now)
     return {
         "registered": Q(),
-        "due_to_close": ~Q(status=Status.SHELVED) & ~_not_yet_due(now),
+        "due_to_close": due_to_close,
         "closed": Q(status__in=CLOSED),
-        "closed_on_time": Q(status__in=CLOSED, ever_overdue=False),
-        "reworked": Q(rework_count__gt=0) & ~Q(status=Status.SHELVED) & ~_not_yet_due(now),
-        "due_to_handle": Q(dispatched_at__isnull=False),
-        "handled": Q(dispatched_at__isnull=False) & (Q(replied_at__isnull=False) | Q(status__in=CLOSED)),
-        "extended": Q(dispatched_at__isnull=False, extended=True),
+        "closed_on_time": Q(status__in=CLOSED, ran_late=False),
+        "reworked": Q(rework_count__gt=0) & due_to_close,
+        "due_to_handle": due_to_handle,
+        "handled": handled,
+        "handled_on_time": handled & Q(handled_late=False),
+        "extended": due_to_handle & Q(extended=True),
         "overdue_open": Q(status__in=WITH_HANDLER, handle_due__lt=now),
+        "due_to_dispatch": Q(dispatched_at__isnull=False) | Q(status=Status.REGISTERED, dispatch_due__lt=now),
         "dispatched_on_time": Q(dispatched_at__isnull=False, dispatched_at__lte=F("dispatch_due")),
-        "dispatched_right": Q(dispatched_at__isnull=False, returned_count=0),
+        "dispatched_right": due_to_handle & Q(returned_count=0),
         "rated": Q(rating__isnull=False),
         "satisfied": Q(rating__gte=3),
         "open": Q(status__in=[Status.REGISTERED, *WITH_HANDLER, Status.REPLIED]),
@@ -69,9 +82,10 @@ INDICATORS = [
     Indicator("on_time_close_rate", "按期结案率", "closed_on_time", "due_to_close"),
     Indicator("rework_rate", "返工率", "reworked", "due_to_close"),
     Indicator("handle_rate", "处置率", "handled", "due_to_handle"),
+    Indicator("on_time_handle_rate", "按期处置率", "handled_on_time", "due_to_handle"),
     Indicator("extension_rate", "延期率", "extended", "due_to_handle"),
     Indicator("overdue_open_rate", "超期待处置率", "overdue_open", "due_to_handle"),
-    Indicator("timely_dispatch_rate", "及时派遣率", "dispatched_on_time", "due_to_handle"),
+    Indicator("timely_dispatch_rate", "及时派遣率", "dispatched_on_time", "due_to_dispatch"),
     Indicator("accurate_dispatch_rate", "准确派遣率", "dispatched_right", "due_to_handle"),
     Indicator("satisfaction_rate", "满意率", "satisfied", "rated"),
 ]

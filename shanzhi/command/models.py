@@ -9,6 +9,7 @@ class AppraisalScheme(models.Model):
         GRID = "grid", _("网格")
         STAFF = "staff", _("网格员")
         DEPARTMENT = "department", _("部门")
+        CENTER = "center", _("镇（街道）指挥中心")
 
     target = models.CharField(_("考核对象"), max_length=12, choices=Target.choices, unique=True)
     weights = models.JSONField(_("指标权重"), help_text=_("指标键 → 权重，例如 {\"on_time_close_rate\": 40}"))

@@ -62,7 +62,7 @@ def rankings(qs, start, end) -> dict:
                    .order_by("-n")[:10])
     by_dept = list(base.exclude(department=None).values("department__name").annotate(
         n=Count("id"), closed=Count("id", filter=Q(status__in=indicators.CLOSED)),
-        on_time=Count("id", filter=Q(status__in=indicators.CLOSED, ever_overdue=False))).order_by("-n")[:12])
+        on_time=Count("id", filter=Q(status__in=indicators.CLOSED, ran_late=False))).order_by("-n")[:12])
     for row in by_dept:
         row["on_time_rate"] = round(row["on_time"] * 100 / row["closed"], 1) if row["closed"] else None
     return {"classes": by_class, "grids": by_grid, "departments": by_dept}

@@ -89,7 +89,7 @@ def appraisal(request):
 
     from shanzhi.common.jurisdiction import scope_for
 
-    from .appraisal import DEFAULT_WEIGHTS, LABELS, appraise, weights_for
+    from .appraisal import DEFAULT_WEIGHTS, LABELS, appraise, may_recompute, weights_for
     from .models import AppraisalResult, AppraisalScheme
 
     _guard(request)
@@ -101,9 +101,9 @@ def appraisal(request):
     except ValueError:
         month = timezone.localdate().replace(day=1)
     if request.method == "POST":
-        if not permissions.roles_of(request.user) & permissions.COMMAND:
+        if not may_recompute(request.user):
             raise PermissionDenied
-        appraise(month)
+        appraise(month, actor=request.user)
     scope = scope_for(request.user)
     rows = AppraisalResult.objects.filter(month=month, target=target)
     if not scope.unrestricted:
@@ -126,6 +126,6 @@ def appraisal(request):
         "rows": rows[:300], "target": target, "month": month, "months": months,
         "targets": AppraisalScheme.Target.choices, "weights": [(LABELS.get(k, k), v) for k, v in weights.items()],
         "keys": list(weights), "labels": LABELS, "active": "center", "defaults": DEFAULT_WEIGHTS,
-        "can_recompute": bool(permissions.roles_of(request.user) & permissions.COMMAND),
+        "can_recompute": may_recompute(request.user),
         "min_cases": settings.APPRAISAL_MIN_CASES,
     })

@@ -11,7 +11,7 @@ from django.db import models
 from .models import AuditLog
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -28,7 +28,7 @@ def snapshot(instance: models.Model, *, exclude: tuple[str, ...] = ()) -> dict[s
         name = field.attname
         if name in exclude or name.endswith("_sealed") or name.endswith("_bidx") or name in ("created_at", "updated_at"):
             continue
-        data[name] = _jsonable(getattr(instance, name))
+        data[name] = jsonable(getattr(instance, name))
     return data
 
 
@@ -52,16 +52,27 @@ def record(
     after: dict | None = None,
     note: str = "",
     ip: str | None = None,
+    actor_label: str = "",
+    region_id: int | None = None,
+    at=None,
+    prediffed: bool = False,
 ) -> AuditLog:
+    """Append one row. ``actor`` None is the system (the deadline scan, a citizen's link);
+    ``region_id`` is the place the row is about, which scopes who may read it."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
-    before, after = diff(before, after)
+        if region_id is None:
+            region_id = _region_of(obj)
+    if not prediffed:
+        before, after = diff(before, after)
+    before, after = _json_tree(before), _json_tree(after)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    label = actor_label or (actor.get_username() if is_user else str(actor or "系统"))
     return AuditLog.objects.create(
         actor=actor if is_user else None,
-        actor_label=(actor.get_username() if is_user else str(actor or "system"))[:150],
+        actor_label=label[:150],
         action=action,
         object_type=object_type,
         object_id=object_id,
@@ -70,4 +81,23 @@ def record(
         after=after,
         note=note[:500],
         ip=ip,
+        region_id=region_id,
+        **({"at": at} if at is not None else {}),
     )
+
+
+def _json_tree(value):
+    if isinstance(value, dict):
+        return {k: _json_tree(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_tree(v) for v in value]
+    return jsonable(value)
+
+
+def _region_of(obj: models.Model) -> int | None:
+    """The finest region a record carries (village, else town), for scoping the log."""
+    for attr in ("region_id", "town_id"):
+        value = getattr(obj, attr, None)
+        if value:
+            return value
+    return None

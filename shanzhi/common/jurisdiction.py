@@ -42,6 +42,18 @@ class Scope:
             cond |= Q(**{f"{grid}_id__in": self.grid_ids})
         return cond
 
+    def contains(self, obj, *, region: str | None = "region", grid: str | None = "grid",
+                 department: str | None = None) -> bool:
+        """The same rule as ``q()`` for one record already in hand."""
+        if self.unrestricted:
+            return True
+        regions = self.region_ids if department else self.region_ids | self.dept_region_ids
+        if region and getattr(obj, f"{region}_id") in regions:
+            return True
+        if department and getattr(obj, f"{department}_id") in self.department_ids:
+            return True
+        return bool(grid and getattr(obj, f"{grid}_id") in self.grid_ids)
+
     def filter(self, qs: QuerySet, *, region: str | None = "region", grid: str | None = "grid",
                department: str | None = None) -> QuerySet:
         return qs if self.unrestricted else qs.filter(self.q(region=region, grid=grid, department=department))

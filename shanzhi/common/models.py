@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -28,7 +29,7 @@ class AuditLog(models.Model):
         LOGIN_FAILED = "login_failed", _("登录失败")
         LOCKED = "locked", _("账号锁定")
 
-    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="+",
@@ -42,6 +43,10 @@ class AuditLog(models.Model):
     after = models.JSONField(_("修改后"), null=True, blank=True)
     note = models.CharField(_("说明"), max_length=500, blank=True)
     ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    # The place the row is about (a case's village or town, a person's village): auditors bound to
+    # a town read only their town's rows; rows about no place are for county-wide auditors.
+    region = models.ForeignKey("geo.Region", verbose_name=_("所属区划"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+", db_constraint=False)
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -20,9 +20,14 @@ class TimeUnit(enum.StrEnum):
     WORKING_HOURS = "working_hours"
     WORKING_DAYS = "working_days"
     CLOCK_HOURS = "clock_hours"
+    # Statutory periods (行政处罚法, 行政许可法, a 7-day public notice): whole days counted from the
+    # day after the start; a period ending on a rest day ends on the next working day.
+    CALENDAR_DAYS = "calendar_days"
 
 
-UNIT_LABELS = {TimeUnit.WORKING_HOURS: "工作时", TimeUnit.WORKING_DAYS: "工作日", TimeUnit.CLOCK_HOURS: "小时"}
+UNIT_LABELS = {TimeUnit.WORKING_HOURS: "工作时", TimeUnit.WORKING_DAYS: "工作日", TimeUnit.CLOCK_HOURS: "小时",
+               TimeUnit.CALENDAR_DAYS: "自然日"}
+WORKING_UNITS = (TimeUnit.WORKING_HOURS, TimeUnit.WORKING_DAYS)
 _MAX_DAYS = 3 * 366
 
 
@@ -89,8 +94,17 @@ class WorkingCalendar:
     def _at(self, day: dt.date, t: dt.time) -> dt.datetime:
         return dt.datetime.combine(day, t, tzinfo=self.tz)
 
+    @cached_property
+    def day_length(self) -> dt.timedelta:
+        """Working time in one working day (7.5 h with the default periods)."""
+        return sum(((dt.datetime.combine(dt.date.min, end) - dt.datetime.combine(dt.date.min, begin))
+                    for begin, end in self.periods), dt.timedelta())
+
     def add(self, start: dt.datetime, amount: float, unit: TimeUnit | str) -> dt.datetime:
+        """The deadline ``amount`` units after ``start``. Fractions count: half a working day is
+        half a day's working hours, added after the whole days."""
         unit = TimeUnit(unit)
+        amount = float(amount)
         if amount < 0:
             raise ValueError("amount must not be negative")
         if timezone.is_naive(start):
@@ -98,11 +112,59 @@ class WorkingCalendar:
         if unit is TimeUnit.CLOCK_HOURS:
             return start + dt.timedelta(hours=amount)
         local = start.astimezone(self.tz)
+        if unit is TimeUnit.CALENDAR_DAYS:
+            return self._add_calendar_days(local, amount)
         if unit is TimeUnit.WORKING_DAYS:
-            return self._add_days(local, int(amount))
+            whole = int(amount)
+            base = self._add_days(local, whole)
+            fraction = amount - whole
+            return self._add_hours(base, self.day_length * fraction) if fraction > 1e-9 else base
         return self._add_hours(local, dt.timedelta(hours=amount))
 
+    def _add_calendar_days(self, local: dt.datetime, days: float) -> dt.datetime:
+        """期间开始之日不计算在内; the period ends at the end of its last day, moved to the end of
+        the next working day when that day is a rest day. Part days count as a whole day."""
+        whole = int(days) + (1 if days - int(days) > 1e-9 else 0)
+        if whole == 0:
+            return local
+        day = local.date() + dt.timedelta(days=whole)
+        return self._end_of(self._next_workday(day))
+
+    def _next_workday(self, day: dt.date) -> dt.date:
+        for _ in range(_MAX_DAYS):
+            if self.is_workday(day):
+                return day
+            day += dt.timedelta(days=1)
+        raise ValueError("no working days within three years; check the calendar")
+
+    def _end_of(self, day: dt.date) -> dt.datetime:
+        return self._at(day, dt.time(23, 59, 59))
+
+    def remaining(self, at: dt.datetime, due: dt.datetime, unit: TimeUnit | str) -> dt.timedelta:
+        """What is left of a running clock at ``at``: working time for the working units, clock
+        time otherwise (negative when already past due). Used when a clock pauses."""
+        unit = TimeUnit(unit)
+        if unit in WORKING_UNITS:
+            if due >= at:
+                return dt.timedelta(hours=self.working_hours_between(at, due))
+            return -dt.timedelta(hours=self.working_hours_between(due, at))
+        return due - at
+
+    def resume(self, at: dt.datetime, left: dt.timedelta, unit: TimeUnit | str) -> dt.datetime:
+        """The new deadline of a clock resumed at ``at`` with ``left`` still to run."""
+        unit = TimeUnit(unit)
+        if left <= dt.timedelta():
+            return at + left if unit not in WORKING_UNITS else at
+        if unit in WORKING_UNITS:
+            return self._add_hours(at.astimezone(self.tz), left)
+        end = at + left
+        if unit is TimeUnit.CALENDAR_DAYS:
+            return self._end_of(self._next_workday(end.astimezone(self.tz).date()))
+        return end
+
     def _add_hours(self, local: dt.datetime, remaining: dt.timedelta) -> dt.datetime:
+        if remaining <= dt.timedelta():
+            return local
         day = local.date()
         cursor = local
         for _ in range(_MAX_DAYS):

@@ -1,7 +1,7 @@
 """Periodic jobs: (name, every N seconds, dotted path of a django-tasks task)."""
 
 SCHEDULE = [
-    ("incident-deadlines", 60, "shanzhi.incidents.tasks.check_deadlines"),
+    ("case-deadlines", 60, "shanzhi.cases.tasks.check_deadlines"),
     ("notify-outbox", 30, "shanzhi.notify.tasks.deliver_outbox"),
     ("appraisal", 3600, "shanzhi.command.tasks.appraise_months"),
     ("dashboards", 60, "shanzhi.command.tasks.refresh_dashboards"),

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "shanzhi.geo",
     "shanzhi.registry",
     "shanzhi.notify",
+    "shanzhi.cases",
     "shanzhi.incidents",
     "shanzhi.command",
     "shanzhi.api",

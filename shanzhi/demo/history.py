@@ -1,23 +1,33 @@
 """90 days of incident history at the sources' rates (柘汪镇: ~14,000 a year for one town), so
-every dashboard is alive on first start. Rows are generated consistently with the loop (every
-status change has its step, deadlines come from the working calendar) and written in bulk."""
+every dashboard is alive on first start.
+
+The history is *played*, not written: every report goes through the intake service and every move
+through the loop's own services, by the posts that would make them, with the clock injected
+(``at=``), in time order across the whole county; the deadline scan runs as the hours pass. So
+the demo can only show states, steps, clocks and figures the loop itself produces. Nobody is
+notified of the replayed past (the outbox is suppressed while it plays).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import heapq
 import random
-import secrets
 
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from shanzhi.accounts.models import Department, Post, User
-from shanzhi.common.counters import bump
-from shanzhi.common.models import ChangeCounter
-from shanzhi.common.workcal import WorkingCalendar
+from shanzhi.accounts.roles import Role
+from shanzhi.cases.errors import Conflict
+from shanzhi.cases.scan import scan_timers
 from shanzhi.geo.models import Grid, Region
-from shanzhi.incidents.models import Incident, IncidentClass, IncidentStep
-from shanzhi.incidents.services.loop import tier_of
+from shanzhi.geo.spatial import get_index
+from shanzhi.incidents.models import Incident, IncidentClass
+from shanzhi.incidents.services import loop
+from shanzhi.incidents.services.intake import incident_report
+from shanzhi.notify.services import suppressed
 
 from . import places
 
@@ -58,213 +68,280 @@ WEIGHTS = {"0101": 18, "0102": 6, "0103": 5, "0104": 6, "0201": 7, "0202": 1, "0
            "0702": 4, "0801": 3, "0802": 4, "0803": 1, "0901": 2, "1001": 2, "1101": 2, "1201": 3, "1202": 2,
            "1301": 1, "1401": 2}
 SOURCES = [("patrol", 55), ("citizen", 15), ("hotline", 20), ("alarm", 3), ("center", 5), ("assigned", 2)]
+REPLIES = ["已按要求处置完毕", "已安排人员现场清理", "已责令当事人整改到位", "已协调相关单位解决", "已现场调处，双方达成一致"]
+SCAN_EVERY = dt.timedelta(minutes=30)
+H = dt.timedelta(hours=1)
+
+
+@dataclasses.dataclass
+class Story:
+    """One case's fate, drawn up front; its moves are played one by one in time order."""
+
+    pk: int
+    town: Region
+    grid: Grid
+    cls: IncidentClass
+    rounds_failed: int = 0
+    late: bool = False
+    wrong_first: bool = False
+    extension: float = 0.0
+    shelve: bool = False
+    resume_after: float | None = None
+    whistle: bool = False
+    escalate: bool = False
+    case: Incident | None = None  # as the last service returned it: who holds it, its deadlines
 
 
 class HistoryBuilder:
     def __init__(self, *, seed: int = 2026, days: int = 90, showcase_per_year: int = 14_000,
-                 other_per_year: int = 3_000, now: dt.datetime | None = None):
+                 other_per_year: int = 3_000, now: dt.datetime | None = None, log=None):
         self.rng = random.Random(seed + 90)
         self.days = days
         self.rates = (showcase_per_year, other_per_year)
         self.now = now or timezone.now()
-        self.classes = {c.code: c for c in IncidentClass.objects.filter(parent__isnull=False)}
-        self.departments = {d.code: d for d in Department.objects.all()}
-        self.calendars: dict[str, WorkingCalendar] = {}
+        self.log = log or (lambda m: None)
+        self.classes = {c.code: c for c in IncidentClass.objects.filter(parent__isnull=False, is_active=True)}
+        self.departments = {d.code: d for d in Department.objects.select_related("region")}
+        self.dispatchers = {p.region_id: p.user for p in Post.objects.filter(role=Role.DISPATCHER).select_related("user")}
+        self.handlers: dict[int, User] = {}
+        for p in Post.objects.filter(role=Role.DEPT_HANDLER, is_active=True).select_related("user").order_by("id"):
+            self.handlers.setdefault(p.department_id, p.user)
+        self.grid_staff: dict[int, User] = {}
+        for p in Post.objects.filter(role__in=[Role.GRID_WORKER, Role.INFORMANT], is_active=True).select_related("user"):
+            self.grid_staff.setdefault(p.grid_id, p.user)
+        self.leaders = {p.region_id: p.user for p in Post.objects.filter(role=Role.TOWN_LEADER).select_related("user")}
+        self.queue: list[tuple[dt.datetime, int, str, int]] = []
+        self.stories: dict[int, Story] = {}
+        self.pending: dict[int, tuple] = {}
+        self.serial = 0
 
-    def _cal(self, town: Region) -> WorkingCalendar:
-        if town.code not in self.calendars:
-            self.calendars[town.code] = WorkingCalendar(town.code)
-        return self.calendars[town.code]
-
-    def _due(self, town, cls, stage, start):
-        amount, unit = cls.limit(stage)
-        return self._cal(town).add(start, amount, unit)
-
-    def build(self) -> int:
-        towns = list(Region.objects.filter(level=Region.Level.TOWN))
-        dispatchers = {}
-        for post in Post.objects.filter(role="dispatcher").select_related("user"):
-            dispatchers[post.region_id] = post.user
-        handler = User.objects.filter(username="dept_handler").first()
-        incidents, steps_by_number = [], {}
-        codes = list(WEIGHTS)
+    # ------------------------------------------------------------------ the plan
+    def _reports(self) -> list[tuple[dt.datetime, Region, Grid, IncidentClass, str]]:
+        codes = [c for c in WEIGHTS if c in self.classes]
         weights = [WEIGHTS[c] for c in codes]
         sources, source_w = zip(*SOURCES, strict=True)
-        for town in towns:
+        out = []
+        for town in Region.objects.filter(level=Region.Level.TOWN).order_by("code"):
             per_year = self.rates[0] if town.name == places.SHOWCASE_TOWN else self.rates[1]
-            total = int(per_year * self.days / 365)
-            grids = list(Grid.objects.filter(town=town, level=2).select_related("region"))
+            grids = list(Grid.objects.filter(town=town, level=2).select_related("region", "town"))
             if not grids:
                 continue
-            town_depts = [d for d in self.departments.values() if d.region_id == town.id]
-            for _ in range(total):
-                code = self.rng.choices(codes, weights)[0]
-                cls = self.classes.get(code)
-                if cls is None:
-                    continue
-                grid = self.rng.choice(grids)
-                lon = grid.center_lon + self.rng.uniform(-0.002, 0.002)
-                lat = grid.center_lat + self.rng.uniform(-0.0015, 0.0015)
-                age = dt.timedelta(seconds=self.rng.uniform(0, self.days * 86400))
-                reported = self.now - age
-                # Reports cluster in office hours.
+            for _ in range(int(per_year * self.days / 365)):
+                reported = self.now - dt.timedelta(seconds=self.rng.uniform(0, self.days * 86400))
                 local = timezone.localtime(reported)
-                if local.hour < 7 or local.hour > 20:
-                    reported = reported.replace(hour=(reported.hour + 10) % 24)
-                inc, steps = self._one(town, grid, cls, lon, lat, reported, self.rng.choices(sources, source_w)[0],
-                                       dispatchers.get(town.id), handler, town_depts)
-                incidents.append(inc)
-                steps_by_number[inc.number] = steps
-        incidents.sort(key=lambda i: i.reported_at)
-        per_day: dict[str, int] = {}
-        for inc in incidents:
-            day = f"{timezone.localtime(inc.reported_at):%Y%m%d}"
-            per_day[day] = per_day.get(day, 0) + 1
-            old = inc.number
-            inc.number = f"{day}{per_day[day]:05d}"
-            steps_by_number[inc.number] = steps_by_number.pop(old)
-        with transaction.atomic():
-            Incident.objects.bulk_create(incidents, batch_size=2000)
-            saved = dict(Incident.objects.filter(number__in=[i.number for i in incidents]).values_list("number", "id"))
-            rows = []
-            for number, steps in steps_by_number.items():
-                for s in steps:
-                    s.incident_id = saved[number]
-                    rows.append(s)
-            IncidentStep.objects.bulk_create(rows, batch_size=5000)
-            # Continue each day's numbering where the history stops.
-            for day, n in per_day.items():
-                ChangeCounter.objects.update_or_create(name=f"incident:{day}", defaults={"value": n})
-            bump("incidents")
-        return len(incidents)
+                if local.hour < 7 or local.hour > 20:  # reports cluster in the day
+                    reported += dt.timedelta(hours=10)
+                if reported >= self.now:
+                    reported = self.now - dt.timedelta(minutes=self.rng.uniform(5, 600))
+                out.append((reported, town, self.rng.choice(grids), self.classes[self.rng.choices(codes, weights)[0]],
+                            self.rng.choices(sources, source_w)[0]))
+        out.sort(key=lambda r: r[0])
+        return out
 
-    def _one(self, town, grid, cls, lon, lat, reported, source, dispatcher, handler, town_depts):
+    def _story(self, pk: int, town, grid, cls) -> Story:
         rng = self.rng
-        now = self.now
-        place = grid.name if grid.name.startswith(grid.region.name) else f"{grid.region.name}{grid.name}"
-        desc = rng.choice(DESCRIPTIONS.get(cls.code, ["{p}发现问题"])).format(p=place)
-        self.serial = getattr(self, "serial", 0) + 1
-        inc = Incident(number=f"tmp{self.serial}", source=source, subclass=cls, description=desc,
-                       lon=lon, lat=lat, grid=grid, region=grid.region, town=town, reported_at=reported,
-                       reporter_name=rng.choice(["网格员", "信息员", "群众", "12345"]), tier=cls.tier,
-                       external_id=f"12345-{reported:%Y%m%d}-{self.serial:06d}" if source == "hotline" else None)
-        inc.register_due = self._due(town, cls, "register", reported)
-        steps = [IncidentStep(action="report", at=reported, actor_label=inc.reporter_name, to_status="reported",
-                              due=inc.register_due, note=desc[:200])]
+        story = Story(pk, town, grid, cls, late=rng.random() < 0.07, wrong_first=rng.random() < 0.03,
+                      extension=rng.choice([0.5, 1, 1.5, 2, 3]) if rng.random() < 0.08 else 0.0,
+                      shelve=rng.random() < 0.02, whistle=cls.code in ("0301", "0401", "0403") and rng.random() < 0.1,
+                      escalate=cls.tier == "village" and rng.random() < 0.12)
+        story.rounds_failed = 1 if rng.random() < 0.05 else 0
+        if story.shelve and rng.random() < 0.4:
+            story.resume_after = rng.uniform(48, 240)
+        return story
 
-        def step(action, at, frm, to, **kw):
-            steps.append(IncidentStep(action=action, at=at, actor=kw.pop("actor", None),
-                                      actor_label=kw.pop("label", "系统"), from_status=frm, to_status=to,
-                                      round=inc.round, **kw))
+    def _at(self, when: dt.datetime, pk: int, what: str) -> None:
+        if when < self.now:
+            self.serial += 1
+            heapq.heappush(self.queue, (when, self.serial, what, pk))
 
-        def later(start, hours_lo, hours_hi):
-            return start + dt.timedelta(hours=rng.uniform(hours_lo, hours_hi))
+    def _later(self, t: dt.datetime, lo: float, hi: float) -> dt.datetime:
+        return t + dt.timedelta(hours=self.rng.uniform(lo, hi))
 
-        # Register (or void) within the hour, mostly.
-        t = later(reported, 0.05, 1.5)
-        if t > now:
-            inc.status = "reported"
-            return inc, steps
-        if rng.random() < 0.03:
-            inc.status = "voided"
-            step("void", t, "reported", "voided", actor=dispatcher, label=str(dispatcher or "调度员"), note="经核实不属实")
-            return inc, steps
-        inc.registered_at = t
-        inc.dispatch_due = self._due(town, cls, "dispatch", t)
-        step("register", t, "reported", "registered", actor=dispatcher, label=str(dispatcher or "调度员"),
-             due=inc.dispatch_due)
-        # Dispatch.
-        t = later(t, 0.1, 2.5)
-        if t > now:
-            inc.status = "registered"
-            return inc, steps
+    # ------------------------------------------------------------------ who acts
+    def _dispatcher(self, inc: Incident) -> User | None:
+        return self.dispatchers.get(inc.town_id)
+
+    def _handler(self, inc: Incident) -> User | None:
+        return self.handlers.get(inc.department_id) or self._dispatcher(inc)
+
+    def _verifier(self, inc: Incident) -> User | None:
+        return self.grid_staff.get(inc.grid_id) or self._dispatcher(inc)
+
+    def _department(self, inc: Incident, story: Story) -> Department | None:
+        cls, rng = story.cls, self.rng
+        committee = self.departments.get(f"{story.grid.region.code}-VC")
+        if inc.tier == "village" and committee and committee.pk in self.handlers:
+            return committee
+        offices = [d for d in self.departments.values() if d.region_id == story.town.id]
         dept = self.departments.get(cls.department.code) if cls.department_id else None
-        if cls.tier == "village" and f"{grid.region.code}-VC" in self.departments:
-            dept = self.departments[f"{grid.region.code}-VC"]
-        elif dept is None or (cls.tier != "county" and town_depts and rng.random() < 0.6):
-            dept = rng.choice(town_depts) if town_depts else dept
-        if rng.random() < 0.03 and town_depts:  # sent to the wrong office first, returned
-            wrong = rng.choice(town_depts)
-            step("dispatch", t, "registered", "dispatched", actor=dispatcher, label=str(dispatcher or "调度员"),
-                 department=wrong)
-            t = later(t, 0.5, 4)
-            step("return", t, "dispatched", "registered", label=f"{wrong.name}", department=wrong,
-                 note="不属于本部门职责")
-            inc.returned_count = 1
-            t = later(t, 0.2, 1)
-        inc.department = dept
-        inc.dispatched_at = t
-        inc.handle_due = self._due(town, cls, "handle", t)
-        inc.tier = tier_of(dept) if dept else cls.tier
-        if inc.dispatched_at > inc.dispatch_due and rng.random() < 0.5:
-            inc.ever_overdue = True
-        step("dispatch", t, "registered", "dispatched", actor=dispatcher, label=str(dispatcher or "调度员"),
-             department=dept, due=inc.handle_due)
-        for _round in range(3):
-            t = later(t, 0.2, 3)
-            if t > now:
-                inc.status = "dispatched"
-                return inc, steps
-            label = dept.name if dept else "处置部门"
-            step("accept", t, "dispatched", "handling", label=label, department=dept, due=inc.handle_due)
-            if rng.random() < 0.08:
-                amount = rng.choice([1, 2, 3])
-                step("extend_request", later(t, 1, 8), "handling", "handling", label=label, department=dept,
-                     note="需协调相关单位", data={"amount": amount, "unit": "working_days"})
-                inc.handle_due = self._cal(town).add(inc.handle_due, amount, "working_days")
-                inc.extended = True
-                step("extend_approve", later(t, 8, 10), "handling", "handling", actor=dispatcher,
-                     label=str(dispatcher or "调度员"), due=inc.handle_due)
-            span = (inc.handle_due - t).total_seconds() / 3600
-            late = rng.random() < 0.07
-            t = later(t, span * 0.15, span * (1.4 if late else 0.9)) if span > 0 else later(t, 1, 4)
-            if t > now:
-                inc.status = "handling"
-                if now > inc.handle_due:
-                    inc.ever_overdue = True
-                return inc, steps
-            if t > inc.handle_due:
-                inc.ever_overdue = True
-                step("overdue", inc.handle_due, "handling", "handling", note="处置环节已超期", due=inc.handle_due)
-            if rng.random() < 0.02 and _round == 0:
-                inc.status = "shelved"
-                step("shelve", t, "handling", "shelved", label=label, department=dept, note="需列入年度计划统筹解决")
-                return inc, steps
-            inc.replied_at = t
-            inc.verify_due = self._due(town, cls, "verify", t)
-            step("reply", t, "handling", "replied", label=label, department=dept, note="已按要求处置完毕",
-                 due=inc.verify_due)
-            t = later(t, 0.3, 4)
-            if t > now:
-                inc.status = "replied"
-                return inc, steps
-            if rng.random() < 0.05 and _round < 2:
-                inc.round += 1
-                inc.rework_count += 1
-                inc.replied_at = None
-                inc.dispatched_at = t
-                inc.handle_due = self._due(town, cls, "handle", t)
-                step("verify_fail", t, "replied", "dispatched", label="网格员", note="现场核查仍有问题，返工",
-                     due=inc.handle_due, department=dept)
-                continue
-            inc.closed_at = t
-            inc.status = "closed"
-            inc.rating_token = secrets.token_urlsafe(12)
-            step("verify_pass", t, "replied", "closed", label="网格员")
-            if rng.random() < 0.6:
-                inc.rating = rng.choices([5, 4, 3, 2, 1], [70, 20, 7, 2, 1])[0]
-                step("rate", later(t, 1, 30), "closed", "closed", label="群众", data={"level": inc.rating})
-            if (now - t).days > 8:
-                inc.status = "archived"
-                step("archive", later(t, 24 * 7, 24 * 8), "closed", "archived", label="系统")
-            return inc, steps
-        inc.status = "handling"
-        return inc, steps
+        if dept is None or (inc.tier != "county" and offices and rng.random() < 0.6):
+            dept = rng.choice(offices) if offices else dept
+        return dept
+
+    # ------------------------------------------------------------------ playing
+    def build(self) -> int:
+        reports = self._reports()
+        self.log(f"  回放 {len(reports)} 件事件的办理过程（经由真实的办理服务）…")
+        for when, town, grid, cls, source in reports:
+            self.serial += 1
+            heapq.heappush(self.queue, (when, self.serial, f"report:{source}", -1))
+            self.pending[self.serial] = (town, grid, cls)
+        made = 0
+        next_scan = reports[0][0] + SCAN_EVERY if reports else self.now
+        with suppressed():
+            while self.queue:
+                when, serial, what, pk = heapq.heappop(self.queue)
+                while next_scan <= when:
+                    scan_timers(now=next_scan)
+                    next_scan += SCAN_EVERY
+                if what.startswith("report:"):
+                    made += self._report(when, serial, what.split(":", 1)[1])
+                    if made % 2000 == 0:
+                        self.log(f"  … {made} 件")
+                    continue
+                try:
+                    # Each service is its own atomic block (a savepoint here): a refused move leaves nothing.
+                    result = self._play(when, what, pk)
+                    if isinstance(result, Incident):
+                        self.stories[pk].case = result
+                except (Conflict, PermissionDenied, ValidationError):
+                    continue  # a move the state no longer allows (the scan escalated it, a duplicate merged)
+            scan_timers(now=self.now)
+        return made
+
+    def _report(self, when, serial, source) -> int:
+        town, grid, cls = self.pending.pop(serial)
+        rng = self.rng
+        place = grid.name if grid.name.startswith(grid.region.name) else f"{grid.region.name}{grid.name}"
+        text = rng.choice(DESCRIPTIONS.get(cls.code, ["{p}发现问题"])).format(p=place)
+        reporter = self.grid_staff.get(grid.id) if source == "patrol" else None
+        if source == "center":
+            reporter = self.dispatchers.get(town.id)
+        lon, lat = grid.center_lon + rng.uniform(-0.002, 0.002), grid.center_lat + rng.uniform(-0.0015, 0.0015)
+        if get_index().locate_one(lon, lat) != grid.id:
+            lon, lat = grid.center_lon, grid.center_lat  # the jitter left the grid (a narrow or edge grid)
+        inc, _created = incident_report(
+            actor=reporter, source=source, description=text, subclass_code=cls.code, lon=lon, lat=lat,
+            reporter_name="" if reporter else rng.choice(["群众", "12345 热线", "监测点"]),
+            external_id=f"12345-{when:%Y%m%d}-{serial:06d}" if source == "hotline" else None, reported_at=when)
+        self.stories[inc.pk] = self._story(inc.pk, town, grid, cls)
+        self.stories[inc.pk].case = inc
+        # The center registers within the hour (a few slower), and dispatches soon after.
+        slow = rng.random() < 0.06
+        delay = self._later(when, 0.8, 2.5) if slow else self._later(when, 0.03, 0.8)
+        if inc.possible_duplicate_id and rng.random() < 0.7:
+            self._at(delay, inc.pk, "merge")
+        elif rng.random() < 0.03:
+            self._at(delay, inc.pk, "void")
+        else:
+            self._at(delay, inc.pk, "register")
+        return 1
+
+    def _play(self, t: dt.datetime, what: str, pk: int):
+        story = self.stories[pk]
+        inc = story.case
+        rng = self.rng
+        if what == "merge":
+            inc = loop.incident_merge(actor=self._dispatcher(inc), incident_id=pk, into=inc.possible_duplicate_id, at=t)
+        elif what == "void":
+            inc = loop.incident_void(actor=self._dispatcher(inc), incident_id=pk, reason="经核实不属实", at=t)
+        elif what == "register":
+            inc = loop.incident_register(actor=self._dispatcher(inc), incident_id=pk, at=t)
+            slow = rng.random() < 0.06
+            self._at(self._later(t, 1.0, 3.0) if slow else self._later(t, 0.05, 0.8), pk, "dispatch")
+        elif what == "dispatch":
+            dept = self._department(inc, story)
+            if dept is None:
+                return inc
+            offices = [d for d in self.departments.values() if d.region_id == story.town.id and d.pk != dept.pk]
+            if story.wrong_first and offices:
+                story.wrong_first = False
+                dept = rng.choice(offices)
+                inc = loop.incident_dispatch(actor=self._dispatcher(inc), incident_id=pk, department=dept, at=t)
+                self._at(self._later(t, 0.5, 4), pk, "return")
+                return inc
+            if story.whistle and offices:
+                story.whistle = False
+                inc = loop.incident_whistle(actor=self._dispatcher(inc), incident_id=pk, lead=dept, others=[offices[0]],
+                                      note="多部门联合处置", at=t)
+                self._at(self._later(t, 0.3, 1.8), pk, f"check_in:{offices[0].pk}")
+            else:
+                inc = loop.incident_dispatch(actor=self._dispatcher(inc), incident_id=pk, department=dept, at=t)
+            self._at(self._later(t, 0.2, 3), pk, "accept")
+        elif what == "return":
+            inc = loop.incident_return(actor=self._handler(inc), incident_id=pk, reason="不属于本部门职责", at=t)
+            self._at(self._later(t, 0.1, 0.7), pk, "dispatch")
+        elif what.startswith("check_in:"):
+            dept_id = int(what.split(":")[1])
+            actor = self.handlers.get(dept_id)
+            if actor:
+                loop.incident_check_in(actor=actor, incident_id=pk, reply="已到场配合处置", at=t)
+        elif what == "accept":
+            inc = loop.incident_accept(actor=self._handler(inc), incident_id=pk, at=t)
+            self._plan_handling(inc, story, t)
+        elif what.startswith("extend:"):
+            req = loop.incident_request_extension(actor=self._handler(inc), incident_id=pk, amount=what.split(":")[1],
+                                                  unit="working_days", reason="需协调相关单位，申请延期", at=t)
+            self._at(self._later(t, 0.5, 3), pk, f"decide:{req.pk}")
+        elif what.startswith("decide:"):
+            approve = rng.random() < 0.85
+            loop.incident_decide_extension(actor=self._dispatcher(inc), incident_id=pk, request_id=what.split(":")[1],
+                                           approve=approve, note="同意延期" if approve else "请按原期限办结", at=t)
+        elif what == "escalate":
+            inc = loop.incident_escalate(actor=self._handler(inc), incident_id=pk, reason="调解不成，需镇相关部门介入", at=t)
+            self._at(self._later(t, 0.2, 2), pk, "dispatch")
+        elif what == "shelve":
+            inc = loop.incident_shelve(actor=self._handler(inc), incident_id=pk, reason="需列入年度计划统筹解决", at=t)
+            if story.resume_after:
+                self._at(t + story.resume_after * H, pk, "resume")
+        elif what == "resume":
+            inc = loop.incident_resume(actor=self._handler(inc), incident_id=pk, note="资金已落实，恢复处置", at=t)
+            self._plan_handling(inc, story, t, reply_only=True)
+        elif what == "reply":
+            inc = loop.incident_reply(actor=self._handler(inc), incident_id=pk, note=rng.choice(REPLIES), at=t)
+            self._at(self._later(t, 0.3, 4), pk, "verify")
+        elif what == "verify":
+            passed = story.rounds_failed == 0
+            if not passed:
+                story.rounds_failed -= 1
+            inc = loop.incident_verify(actor=self._verifier(inc), incident_id=pk, passed=passed,
+                                 note="" if passed else "现场核查仍有问题，返工", at=t)
+            if passed:
+                if rng.random() < 0.6:
+                    self._at(self._later(t, 1, 30), pk, "rate")
+                self._at(self._later(t, 24 * 7, 24 * 8), pk, "archive")
+            else:
+                self._at(self._later(t, 0.2, 3), pk, "accept")
+        elif what == "rate":
+            level = rng.choices([5, 4, 3, 2, 1], [70, 20, 7, 2, 1])[0]
+            inc = loop.incident_rate(token=inc.rating_token, level=level, at=t)
+        elif what == "archive":
+            inc = loop.incident_archive(actor=self._dispatcher(inc), incident_id=pk, at=t)
+        return inc
+
+    def _plan_handling(self, inc, story: Story, t: dt.datetime, reply_only: bool = False) -> None:
+        """After accepting (or resuming): perhaps escalate, ask for more time or shelve, then reply
+        — on time mostly, late in a few cases."""
+        if not reply_only and story.escalate and inc.tier == "village":
+            story.escalate = False
+            self._at(self._later(t, 2, 20), inc.pk, "escalate")
+            return
+        span = max(1.0, (inc.handle_due - t).total_seconds() / 3600) if inc.handle_due else 8.0
+        if not reply_only and story.extension and inc.round == 1:
+            ask = t + dt.timedelta(hours=span * self.rng.uniform(0.3, 0.7))
+            self._at(ask, inc.pk, f"extend:{story.extension}")
+            story.extension = 0.0
+            span *= 1.6
+        if not reply_only and story.shelve and inc.round == 1:
+            story.shelve = False
+            self._at(t + dt.timedelta(hours=span * self.rng.uniform(0.2, 0.6)), inc.pk, "shelve")
+            return
+        fraction = self.rng.uniform(0.15, 1.4) if story.late else self.rng.uniform(0.15, 0.9)
+        self._at(t + dt.timedelta(hours=span * fraction), inc.pk, "reply")
 
 
 def build_patrols(*, seed: int, days: int = 7) -> int:
     """A week of patrol rounds by the showcase town's grid workers: tracks, distance, check-ins."""
-    from shanzhi.accounts.roles import Role
     from shanzhi.incidents.models import PatrolCheck, PatrolItem, PatrolRound
     from shanzhi.incidents.services.patrols import track_length
 

@@ -64,7 +64,7 @@ class Simulator:
         pk = incident.pk
         if incident.status == Status.REPORTED and dispatcher:
             if incident.possible_duplicate_id and self.rng.random() < 0.7:
-                loop.incident_merge(actor=dispatcher, incident_id=pk, into_id=incident.possible_duplicate_id)
+                loop.incident_merge(actor=dispatcher, incident_id=pk, into=incident.possible_duplicate_id)
                 return "merge"
             loop.incident_register(actor=dispatcher, incident_id=pk)
             return "register"

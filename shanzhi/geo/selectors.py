@@ -17,6 +17,11 @@ def grid_list(*, actor, level: int | None = None, town_code: str | None = None) 
     return qs.order_by("code")
 
 
+def grids_for_actor(actor) -> QuerySet:
+    """Active grids the actor may refer to in a write (locate a case, attach a record)."""
+    return scope_for(actor).grids(Grid.objects.filter(is_active=True)).select_related("region", "town")
+
+
 def get_grid_for_actor(actor, pk) -> Grid:
     scope = scope_for(actor)
     grid = Grid.objects.select_related("region", "town", "parent").filter(pk=pk).first()

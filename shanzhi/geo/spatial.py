@@ -39,9 +39,14 @@ def area_km2(geom) -> float:
 
 
 class GridIndex:
-    def __init__(self, rows: list[tuple[int, str, int, dict]], info: dict[int, tuple] | None = None):
+    def __init__(self, rows: list[tuple[int, str, int, dict]], info: dict[int, tuple] | None = None,
+                 counties: list[tuple[int, dict]] | None = None):
         # rows: (id, code, level, geojson); info: id → (region_id, town_id) for lookups without a query
         self.info = info or {}
+        # The service area: each county's outline, to tell "outside the county" from a gap in coverage.
+        self.counties = [(pk, geometry_from_geojson(g)) for pk, g in (counties or []) if g]
+        for _pk, geom in self.counties:
+            shapely.prepare(geom)
         self.ids = np.array([r[0] for r in rows], dtype=np.int64)
         self.codes = [r[1] for r in rows]
         self.levels = np.array([r[2] for r in rows], dtype=np.int64)
@@ -55,6 +60,10 @@ class GridIndex:
 
     def __len__(self):
         return len(self.ids)
+
+    def county_of(self, lon: float, lat: float) -> int | None:
+        point = shapely.Point(lon, lat)
+        return next((pk for pk, geom in self.counties if geom.intersects(point)), None)
 
     def locate_many(self, lons, lats) -> np.ndarray:
         """Grid id of the finest grid for each point (0 where none), vectorised."""
@@ -100,7 +109,11 @@ def _load_index() -> GridIndex:
 
     rows = list(Grid.objects.filter(is_active=True).values_list("id", "code", "level", "geometry", "region_id",
                                                                 "town_id", "town__name"))
-    return GridIndex([r[:4] for r in rows], {r[0]: (r[4], r[5], r[1], r[6]) for r in rows})
+    from .models import Region
+
+    counties = list(Region.objects.filter(level=Region.Level.COUNTY, geometry__isnull=False, valid_to__isnull=True)
+                    .values_list("id", "geometry"))
+    return GridIndex([r[:4] for r in rows], {r[0]: (r[4], r[5], r[1], r[6]) for r in rows}, counties)
 
 
 def get_index(force_check: bool = False) -> GridIndex:
@@ -157,6 +170,8 @@ class Placement:
     grid_id: int | None
     region_id: int | None
     town_id: int | None
+    # The county whose outline holds the point (only looked up when no grid does).
+    county_id: int | None = None
 
 
 def place(lon: float, lat: float, crs: str = "wgs84") -> Placement:
@@ -164,8 +179,10 @@ def place(lon: float, lat: float, crs: str = "wgs84") -> Placement:
     wlon, wlat = to_wgs84(lon, lat, crs)
     index = get_index()
     grid_id = index.locate_one(wlon, wlat) or None
-    region_id, town_id = index.info[grid_id][:2] if grid_id else (None, None)
-    return Placement(wlon, wlat, grid_id, region_id, town_id)
+    if grid_id:
+        region_id, town_id = index.info[grid_id][:2]
+        return Placement(wlon, wlat, grid_id, region_id, town_id)
+    return Placement(wlon, wlat, None, None, None, index.county_of(wlon, wlat))
 
 
 def grid_facts(grid_id: int | None) -> tuple[str | None, str | None]:

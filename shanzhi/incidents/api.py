@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from shanzhi.accounts.models import Department
 from shanzhi.command import indicators
 from shanzhi.command.selectors import period
+from shanzhi.common import references
 from shanzhi.geo.spatial import grid_facts
 
+from .kind import INCIDENT
 from .models import Incident, IncidentClass
 from .selectors import get_incident_for_actor, incident_list
 from .services import loop
@@ -30,9 +29,19 @@ class IncidentIn(Schema):
     lat: float | None = None
     crs: str = "wgs84"
     address_text: str = ""
+    address_code: str = ""
     external_id: str | None = None
     reporter_name: str = ""
     reporter_phone: str = ""
+
+
+def idempotency_key(request) -> str | None:
+    """An ``Idempotency-Key`` header, kept apart per client: two clients choosing the same key
+    never meet."""
+    raw = (request.headers.get("Idempotency-Key") or "").strip()
+    if not raw:
+        return None
+    return f"idem:{request.user.pk}:{raw}"[:64]
 
 
 class StepOut(Schema):
@@ -79,11 +88,12 @@ class IncidentDetailOut(IncidentOut):
 
 @router.post("/incidents", response={200: IncidentOut, 201: IncidentOut}, summary="上报事件（外部编号或 Idempotency-Key 幂等）")
 def create_incident(request, payload: IncidentIn):
-    external = payload.external_id or request.headers.get("Idempotency-Key") or None
+    external = payload.external_id or idempotency_key(request)
     incident, created = incident_report(
         actor=request.user, source=payload.source, description=payload.description,
         subclass_code=payload.subclass_code, lon=payload.lon, lat=payload.lat, crs=payload.crs,
-        address_text=payload.address_text, external_id=external, reporter_name=payload.reporter_name,
+        address_text=payload.address_text, address_code=payload.address_code, external_id=external,
+        reporter_name=payload.reporter_name,
         reporter_phone=payload.reporter_phone)
     return Status(201 if created else 200, out(incident))
 
@@ -142,46 +152,54 @@ class ActionIn(Schema):
     passed: bool = True
     amount: float = 0
     unit: str = "working_days"
+    request_id: int | None = None
+    approve: bool = True
+    grid_code: str = ""
 
 
-def _department(code: str) -> Department:
-    dept = Department.objects.filter(code=code, is_active=True).first()
-    if dept is None:
-        raise ValidationError({"department_code": f"部门 {code or '（空）'} 不存在"})
-    return dept
+def _into(actor, number: str) -> int | None:
+    """The merge target by its number, looked up only among the cases the actor may act on; the
+    service resolves it again by id through the same scope."""
+    return INCIDENT.actionable(actor).filter(number=number).values_list("id", flat=True).first() if number else None
+
+
+def _grid(actor, code: str) -> int | None:
+    from shanzhi.geo.selectors import grids_for_actor
+
+    return grids_for_actor(actor).filter(code=code).values_list("id", flat=True).first() if code else None
 
 
 @router.post("/incidents/{incident_id}/actions/{action}", response=IncidentOut, summary="办理动作")
 def act(request, incident_id: int, action: str, payload: ActionIn):
     get_incident_for_actor(request.user, incident_id)
-    u, v, note = request.user, payload.version, payload.note
+    u, note = request.user, payload.note
+    common = {"actor": u, "incident_id": incident_id, "expected_version": payload.version}
+    subclass = None
+    if action == "register" and payload.subclass_code:
+        subclass = references.resolve(IncidentClass.objects.filter(parent__isnull=False, is_active=True),
+                                      field="subclass_code", label="事件分类", code=payload.subclass_code)
     handlers = {
-        "register": lambda: loop.incident_register(
-            actor=u, incident_id=incident_id, note=note, expected_version=v,
-            subclass=get_object_or_404(IncidentClass, code=payload.subclass_code) if payload.subclass_code else None),
-        "void": lambda: loop.incident_void(actor=u, incident_id=incident_id, reason=note, expected_version=v),
-        "merge": lambda: loop.incident_merge(
-            actor=u, incident_id=incident_id, note=note,
-            into_id=get_incident_for_actor(u, Incident.objects.filter(number=payload.into_number).values_list(
-                "id", flat=True).first() or 0).pk),
-        "dispatch": lambda: loop.incident_dispatch(actor=u, incident_id=incident_id, note=note, expected_version=v,
-                                                   department=_department(payload.department_code)),
-        "whistle": lambda: loop.incident_whistle(
-            actor=u, incident_id=incident_id, note=note, expected_version=v,
-            lead=_department(payload.department_code), others=[_department(c) for c in payload.departments]),
-        "accept": lambda: loop.incident_accept(actor=u, incident_id=incident_id, expected_version=v),
-        "return": lambda: loop.incident_return(actor=u, incident_id=incident_id, reason=note, expected_version=v),
-        "extend": lambda: loop.incident_request_extension(actor=u, incident_id=incident_id, amount=payload.amount,
-                                                          unit=payload.unit, reason=note),
-        "shelve": lambda: loop.incident_shelve(actor=u, incident_id=incident_id, reason=note),
-        "resume": lambda: loop.incident_resume(actor=u, incident_id=incident_id, note=note),
-        "reply": lambda: loop.incident_reply(actor=u, incident_id=incident_id, note=note, expected_version=v),
-        "verify": lambda: loop.incident_verify(actor=u, incident_id=incident_id, passed=payload.passed, note=note,
-                                               expected_version=v),
-        "escalate": lambda: loop.incident_escalate(actor=u, incident_id=incident_id, reason=note, expected_version=v),
-        "supervise": lambda: loop.incident_supervise(actor=u, incident_id=incident_id, note=note),
-        "check_in": lambda: loop.incident_check_in(actor=u, incident_id=incident_id, reply=note),
-        "archive": lambda: loop.incident_archive(actor=u, incident_id=incident_id),
+        "locate": lambda: loop.incident_locate(**common, grid=_grid(u, payload.grid_code) or "0", note=note),
+        "register": lambda: loop.incident_register(**common, note=note, subclass=subclass),
+        "void": lambda: loop.incident_void(**common, reason=note),
+        "merge": lambda: loop.incident_merge(**common, note=note, into=_into(u, payload.into_number)),
+        "dispatch": lambda: loop.incident_dispatch(**common, note=note, department_code=payload.department_code or "-"),
+        "whistle": lambda: loop.incident_whistle(**common, note=note, lead_code=payload.department_code or "-",
+                                                 other_codes=payload.departments),
+        "accept": lambda: loop.incident_accept(**common),
+        "return": lambda: loop.incident_return(**common, reason=note),
+        "extend": lambda: loop.incident_request_extension(**common, amount=payload.amount, unit=payload.unit,
+                                                          reason=note),
+        "extend_decide": lambda: loop.incident_decide_extension(**common, request_id=payload.request_id,
+                                                                approve=payload.approve, note=note),
+        "shelve": lambda: loop.incident_shelve(**common, reason=note),
+        "resume": lambda: loop.incident_resume(**common, note=note),
+        "reply": lambda: loop.incident_reply(**common, note=note),
+        "verify": lambda: loop.incident_verify(**common, passed=payload.passed, note=note),
+        "escalate": lambda: loop.incident_escalate(**common, reason=note),
+        "supervise": lambda: loop.incident_supervise(**common, note=note),
+        "check_in": lambda: loop.incident_check_in(**common, reply=note),
+        "archive": lambda: loop.incident_archive(**common),
     }
     if action not in handlers:
         raise HttpError(404, f"unknown action {action!r}; one of {', '.join(handlers)}")

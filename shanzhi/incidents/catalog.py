@@ -67,6 +67,17 @@ CATALOG = [
 ]
 
 
+# What the public Open311 feed may publish per subclass (the rest are public with exact positions).
+# Disputes, public security, hardship and rental-house checks concern identifiable households and are
+# never published; matters at people's homes are published with positions rounded to ~100 m.
+PRIVATE = {"0501", "0502", "0503", "0601", "0404", "1201"}
+COARSE = {"0201", "0202", "0303", "0401", "0402", "1101", "1202", "1401"}
+
+
+def open_data_for(code: str) -> str:
+    return "private" if code in PRIVATE else "coarse" if code in COARSE else "public"
+
+
 def seed_classes() -> int:
     """Create missing classes (idempotent); link departments by code where they exist."""
     from shanzhi.accounts.models import Department
@@ -82,7 +93,7 @@ def seed_classes() -> int:
             _obj, new = IncidentClass.objects.get_or_create(code=code, defaults={
                 "name": name, "kind": kind, "parent": major, "department_id": depts.get(dept), "tier": tier,
                 "handle_limit": limit, "handle_unit": unit, "keywords": keywords, "filing_standard": filing,
-                "closing_standard": closing,
+                "closing_standard": closing, "open_data": open_data_for(code),
                 # Urgent classes (clock hours) are registered and dispatched within the hour.
                 "register_limit": 0.5 if unit == H else 1, "register_unit": H if unit == H else WH,
                 "dispatch_limit": 0.5 if unit == H else 1, "dispatch_unit": H if unit == H else WH,

@@ -4,19 +4,23 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from shanzhi.cases.models import UNIT_CHOICES, StepBase
 from shanzhi.common.models import TimeStamped
 from shanzhi.common.workcal import TimeUnit
 
 from .states import Action, Status
-
-UNIT_CHOICES = [(TimeUnit.WORKING_HOURS, _("工作时")), (TimeUnit.WORKING_DAYS, _("工作日")),
-                (TimeUnit.CLOCK_HOURS, _("小时"))]
 
 
 class Tier(models.TextChoices):
     VILLAGE = "village", _("村（社区）")
     TOWN = "town", _("镇（街道）")
     COUNTY = "county", _("县级部门")
+
+
+class OpenData(models.TextChoices):
+    PUBLIC = "public", _("公开（精确位置）")
+    COARSE = "coarse", _("公开（位置约百米）")
+    PRIVATE = "private", _("不公开")
 
 
 class IncidentClass(TimeStamped):
@@ -46,6 +50,9 @@ class IncidentClass(TimeStamped):
     verify_limit = models.DecimalField(_("核查时限"), max_digits=6, decimal_places=1, default=4)
     verify_unit = models.CharField(max_length=16, choices=UNIT_CHOICES, default=TimeUnit.WORKING_HOURS)
     keywords = models.CharField(_("识别关键词"), max_length=300, blank=True, help_text=_("逗号分隔，用于按描述推荐分类"))
+    open_data = models.CharField(
+        _("公开方式"), max_length=8, choices=OpenData.choices, default=OpenData.PUBLIC,
+        help_text=_("Open311 公共接口是否发布此类事件：纠纷、困难救助、治安等类别不得公开；涉及住宅的类别只公开约百米精度的位置"))
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -107,10 +114,10 @@ class Incident(TimeStamped):
     dispatch_due = models.DateTimeField(_("派遣期限"), null=True, blank=True)
     handle_due = models.DateTimeField(_("处置期限"), null=True, blank=True)
     verify_due = models.DateTimeField(_("核查期限"), null=True, blank=True)
-    # Set once when a stage first ran late / was first warned, for indicators and to warn once.
-    warned_due = models.DateTimeField(null=True, blank=True, editable=False)
-    overdue_due = models.DateTimeField(null=True, blank=True, editable=False)
-    ever_overdue = models.BooleanField(_("曾超期"), default=False)
+    # Set when a stage's clock stops after its deadline — from the time of the step that stopped
+    # it, never from whether the deadline scan ran. handled_late: the handling stage (any round).
+    handled_late = models.BooleanField(_("处置超期"), default=False)
+    ran_late = models.BooleanField(_("曾超期"), default=False)
     extended = models.BooleanField(_("曾延期"), default=False)
     returned_count = models.PositiveSmallIntegerField(_("回退次数"), default=0)
     rework_count = models.PositiveSmallIntegerField(_("返工次数"), default=0)
@@ -149,27 +156,23 @@ class Incident(TimeStamped):
         stage = STAGE_OF.get(self.status)
         return getattr(self, f"{stage}_due") if stage else None
 
+    @property
+    def stage_label(self) -> str:
+        from .states import STAGE_LABELS, STAGE_OF
 
-class IncidentStep(models.Model):
+        stage = STAGE_OF.get(self.status)
+        return str(STAGE_LABELS[stage]) if stage else ""
+
+
+class IncidentStep(StepBase):
     """One move in the loop: the source of every SLA figure and indicator."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="steps")
-    action = models.CharField(_("动作"), max_length=16, choices=Action.choices)
-    at = models.DateTimeField(_("时间"), db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+")
-    actor_label = models.CharField(_("操作人"), max_length=100, blank=True)
-    from_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
-    to_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    action = models.CharField(_("动作"), max_length=20, choices=Action.choices)
     department = models.ForeignKey("accounts.Department", null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
-    round = models.PositiveSmallIntegerField(default=1)
-    due = models.DateTimeField(_("本环节期限"), null=True, blank=True)
-    note = models.TextField(_("说明"), blank=True)
-    data = models.JSONField(default=dict, blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(StepBase.Meta):
         verbose_name = _("处置环节")
         verbose_name_plural = _("处置环节")
         indexes = [models.Index(fields=["action", "at"])]
@@ -225,6 +228,7 @@ class ExtensionRequest(models.Model):
         PENDING = "pending", _("待审批")
         APPROVED = "approved", _("已同意")
         REFUSED = "refused", _("不同意")
+        WITHDRAWN = "withdrawn", _("已撤回")
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="extensions")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -232,7 +236,7 @@ class ExtensionRequest(models.Model):
     amount = models.DecimalField(max_digits=6, decimal_places=1)
     unit = models.CharField(max_length=16, choices=UNIT_CHOICES)
     reason = models.TextField()
-    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)

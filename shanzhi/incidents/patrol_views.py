@@ -7,7 +7,7 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -47,10 +47,10 @@ def patrol_index(request):
 @login_required
 @require_POST
 def patrol_start(request):
-    grid = Grid.objects.filter(pk=request.POST.get("grid") or 0).first()
-    if grid is None:
-        raise Http404
-    patrol = patrols.patrol_start(actor=request.user, grid=grid)
+    try:
+        patrol = patrols.patrol_start(actor=request.user, grid=request.POST.get("grid"))
+    except ValidationError as exc:
+        return HttpResponse(error_text(exc), status=400, content_type="text/plain; charset=utf-8")
     return redirect("incidents:patrol", pk=patrol.pk)
 
 

@@ -14,12 +14,17 @@ GRID_SIDE = {Role.GRID_CHIEF, Role.GRID_WORKER, Role.INFORMANT, Role.GRID_INSPEC
 REPORTERS = GRID_SIDE | COMMAND | HANDLERS | {Role.CIVIL_AFFAIRS}
 
 ACTION_ROLES = {
-    "register": COMMAND, "void": COMMAND, "merge": COMMAND, "dispatch": COMMAND, "whistle": COMMAND,
-    "escalate": COMMAND | HANDLERS, "extend_decide": COMMAND, "supervise": COMMAND | {Role.GRID_INSPECTOR},
-    "accept": HANDLERS | COMMAND, "return": HANDLERS, "extend_request": HANDLERS, "shelve": HANDLERS | COMMAND,
-    "resume": HANDLERS | COMMAND, "reply": HANDLERS | COMMAND, "check_in": HANDLERS,
-    "verify": GRID_SIDE | COMMAND, "archive": COMMAND,
+    "locate": COMMAND, "register": COMMAND, "void": COMMAND, "merge": COMMAND, "dispatch": COMMAND,
+    "whistle": COMMAND, "escalate": COMMAND | HANDLERS, "extend_decide": COMMAND,
+    "supervise": COMMAND | {Role.GRID_INSPECTOR}, "accept": HANDLERS | COMMAND, "return": HANDLERS,
+    "extend_request": HANDLERS, "shelve": HANDLERS | COMMAND, "resume": HANDLERS | COMMAND,
+    "reply": HANDLERS | COMMAND, "check_in": HANDLERS, "verify": GRID_SIDE | COMMAND, "archive": COMMAND,
 }
+# Kernel move names that share one permission.
+ALIASES = {"verify_pass": "verify", "verify_fail": "verify", "extend_approve": "extend_decide",
+           "extend_refuse": "extend_decide"}
+# Moves a department makes only on cases it leads (a summoned helper does not command the case).
+LEAD_ONLY = {"accept", "return", "extend_request", "reply", "shelve", "resume", "escalate"}
 
 
 def roles_of(actor) -> set[str]:
@@ -31,11 +36,12 @@ def roles_of(actor) -> set[str]:
 
 
 def require(actor, action: str, incident=None) -> None:
-    """The actor holds a role for this action; handlers act only on their own department's cases."""
+    """The actor holds a role for this move; a department acts only on the cases it leads."""
+    action = ALIASES.get(action, action)
     roles = roles_of(actor)
     if not roles & ACTION_ROLES[action]:
         raise PermissionDenied(_("您的岗位不能执行此操作"))
-    if incident is not None and action in {"accept", "return", "extend_request", "reply", "shelve", "resume"}:
+    if incident is not None and action in LEAD_ONLY:
         if roles & COMMAND or getattr(actor, "is_superuser", False):
             return
         if incident.department_id not in scope_for(actor).department_ids:

@@ -56,4 +56,5 @@ def supervision_desk(*, actor, within_hours: float = 4) -> dict[str, QuerySet]:
         soon |= Q(status=status, **{f"{stage}_due__gte": now, f"{stage}_due__lte": horizon})
     return {"overdue": base.filter(due_q(now, overdue=True)), "soon": base.filter(soon),
             "pending_extensions": base.filter(extensions__state="pending").distinct(),
-            "shelved": base.filter(status=Status.SHELVED)}
+            "shelved": base.filter(status=Status.SHELVED),
+            "unplaced": base.filter(status=Status.REPORTED, town__isnull=True)}

@@ -1,10 +1,13 @@
 """Incident statuses and the moves allowed between them (DOMAIN.md §4, the nine-step loop).
 
-Nothing else assigns ``Incident.status``: every move goes through ``services.loop.transition``.
+Nothing else assigns ``Incident.status``: every move goes through the case kernel's transition
+path (``shanzhi.cases.transition``) with this table.
 """
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from shanzhi.cases.kinds import Move
 
 
 class Status(models.TextChoices):
@@ -22,6 +25,7 @@ class Status(models.TextChoices):
 
 class Action(models.TextChoices):
     REPORT = "report", _("上报")
+    LOCATE = "locate", _("确定位置")
     REGISTER = "register", _("受理立案")
     VOID = "void", _("不予立案")
     MERGE = "merge", _("合并重复")
@@ -38,7 +42,6 @@ class Action(models.TextChoices):
     REPLY = "reply", _("处置反馈")
     VERIFY_PASS = "verify_pass", _("核查通过")
     VERIFY_FAIL = "verify_fail", _("核查不通过（返工）")
-    CLOSE = "close", _("结案")
     RATE = "rate", _("评价")
     ARCHIVE = "archive", _("归档")
     SUPERVISE = "supervise", _("督办")
@@ -48,35 +51,46 @@ class Action(models.TextChoices):
 
 
 S = Status
-# action → (allowed from-statuses, to-status); None keeps the status (a note on the record).
-TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
-    Action.REGISTER: (frozenset({S.REPORTED}), S.REGISTERED),
-    Action.VOID: (frozenset({S.REPORTED}), S.VOIDED),
-    Action.MERGE: (frozenset({S.REPORTED, S.REGISTERED}), S.MERGED),
-    Action.DISPATCH: (frozenset({S.REGISTERED}), S.DISPATCHED),
-    Action.WHISTLE: (frozenset({S.REGISTERED}), S.DISPATCHED),
-    Action.ESCALATE: (frozenset({S.REGISTERED, S.DISPATCHED, S.HANDLING}), S.REGISTERED),
-    Action.ACCEPT: (frozenset({S.DISPATCHED}), S.HANDLING),
-    Action.RETURN: (frozenset({S.DISPATCHED, S.HANDLING}), S.REGISTERED),
-    Action.EXTEND_REQUEST: (frozenset({S.HANDLING}), None),
-    Action.EXTEND_APPROVE: (frozenset({S.HANDLING}), None),
-    Action.EXTEND_REFUSE: (frozenset({S.HANDLING}), None),
-    Action.SHELVE: (frozenset({S.HANDLING}), S.SHELVED),
-    Action.RESUME: (frozenset({S.SHELVED}), S.HANDLING),
-    Action.REPLY: (frozenset({S.HANDLING}), S.REPLIED),
-    Action.VERIFY_PASS: (frozenset({S.REPLIED}), S.CLOSED),
-    Action.VERIFY_FAIL: (frozenset({S.REPLIED}), S.DISPATCHED),
-    Action.RATE: (frozenset({S.CLOSED}), None),
-    Action.ARCHIVE: (frozenset({S.CLOSED}), S.ARCHIVED),
-    Action.SUPERVISE: (frozenset({S.REGISTERED, S.DISPATCHED, S.HANDLING, S.REPLIED}), None),
-    Action.WARN: (frozenset({S.REPORTED, S.REGISTERED, S.DISPATCHED, S.HANDLING, S.REPLIED}), None),
-    Action.OVERDUE: (frozenset({S.REPORTED, S.REGISTERED, S.DISPATCHED, S.HANDLING, S.REPLIED}), None),
-    Action.CHECK_IN: (frozenset({S.DISPATCHED, S.HANDLING}), None),
-}
-
 OPEN = frozenset({S.REPORTED, S.REGISTERED, S.DISPATCHED, S.HANDLING, S.SHELVED, S.REPLIED})
 DONE = frozenset({S.CLOSED, S.ARCHIVED})
+# Statuses in which a clock runs (a shelved case's clock is paused).
+TIMED = frozenset({S.REPORTED, S.REGISTERED, S.DISPATCHED, S.HANDLING, S.REPLIED})
 
-# Which stage's clock runs in each status (deadlines are stored per stage on the incident).
+
+def _move(action: Action, sources, target=None, **kw) -> Move:
+    return Move(frozenset(sources), target, str(action.label), **kw)
+
+
+A = Action
+MOVES: dict[str, Move] = {
+    A.LOCATE: _move(A.LOCATE, {S.REPORTED}),
+    A.REGISTER: _move(A.REGISTER, {S.REPORTED}, S.REGISTERED),
+    A.VOID: _move(A.VOID, {S.REPORTED}, S.VOIDED),
+    A.MERGE: _move(A.MERGE, {S.REPORTED, S.REGISTERED}, S.MERGED),
+    A.DISPATCH: _move(A.DISPATCH, {S.REGISTERED}, S.DISPATCHED),
+    A.WHISTLE: _move(A.WHISTLE, {S.REGISTERED}, S.DISPATCHED),
+    A.ESCALATE: _move(A.ESCALATE, {S.REGISTERED, S.DISPATCHED, S.HANDLING}, S.REGISTERED),
+    A.ACCEPT: _move(A.ACCEPT, {S.DISPATCHED}, S.HANDLING),
+    A.RETURN: _move(A.RETURN, {S.DISPATCHED, S.HANDLING}, S.REGISTERED),
+    A.EXTEND_REQUEST: _move(A.EXTEND_REQUEST, {S.HANDLING}),
+    A.EXTEND_APPROVE: _move(A.EXTEND_APPROVE, {S.HANDLING}),
+    A.EXTEND_REFUSE: _move(A.EXTEND_REFUSE, {S.HANDLING}),
+    A.SHELVE: _move(A.SHELVE, {S.HANDLING}, S.SHELVED),
+    A.RESUME: _move(A.RESUME, {S.SHELVED}, S.HANDLING),
+    A.REPLY: _move(A.REPLY, {S.HANDLING}, S.REPLIED),
+    A.VERIFY_PASS: _move(A.VERIFY_PASS, {S.REPLIED}, S.CLOSED),
+    A.VERIFY_FAIL: _move(A.VERIFY_FAIL, {S.REPLIED}, S.DISPATCHED),
+    A.RATE: _move(A.RATE, {S.CLOSED, S.ARCHIVED}),
+    A.ARCHIVE: _move(A.ARCHIVE, {S.CLOSED}, S.ARCHIVED),
+    # 督办 reaches whoever holds the case now: the center while it waits to be registered or
+    # dispatched, the department while it is handled, the grid while it waits for verification.
+    A.SUPERVISE: _move(A.SUPERVISE, TIMED),
+    A.WARN: _move(A.WARN, TIMED, system_only=True),
+    A.OVERDUE: _move(A.OVERDUE, TIMED, system_only=True),
+    A.CHECK_IN: _move(A.CHECK_IN, {S.DISPATCHED, S.HANDLING}),
+}
+
+# Which stage's clock runs in each status (deadlines are mirrored per stage on the incident).
 STAGE_OF = {S.REPORTED: "register", S.REGISTERED: "dispatch", S.DISPATCHED: "handle", S.HANDLING: "handle",
             S.REPLIED: "verify"}
+STAGE_LABELS = {"register": _("受理立案"), "dispatch": _("派遣"), "handle": _("处置"), "verify": _("核查")}

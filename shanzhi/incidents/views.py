@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,8 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shanzhi.accounts.models import Department
+from shanzhi.cases.errors import Conflict
+from shanzhi.common import references
 from shanzhi.common.errors import error_fields, error_text
 from shanzhi.common.ratelimit import limit_by_ip
+from shanzhi.geo.selectors import grids_for_actor
 
 from . import permissions
 from .forms import ReportForm
@@ -22,7 +24,7 @@ from .models import Attachment, ExtensionRequest, IncidentClass
 from .selectors import due_q, get_incident_for_actor, incident_list, supervision_desk
 from .services import loop
 from .services.intake import incident_report
-from .states import OPEN, Status
+from .states import MOVES, OPEN, Action, Status
 
 
 @login_required
@@ -78,21 +80,26 @@ def incident_new(request):
     return render(request, "incidents/new.html", {"form": form, "active": "incidents", "center": center})
 
 
+# Panel actions and the kernel move whose table decides when each is offered.
+PANEL = ["locate", "merge", "register", "void", "dispatch", "whistle", "accept", "return", "extend_request",
+         "shelve", "resume", "reply", "verify", "escalate", "supervise", "check_in", "archive"]
+MOVE_OF = {"verify": Action.VERIFY_PASS}
+
+
 def _detail_context(request, incident):
     user = request.user
-    actions = [a for a in ("merge", "register", "void", "dispatch", "whistle", "accept", "return", "extend_request", "shelve",
-                           "resume", "reply", "verify", "escalate", "supervise", "check_in", "archive")
-               if _offered(user, a, incident)]
+    actions = [a for a in PANEL if _offered(user, a, incident)]
     return {
         "incident": incident, "steps": incident.steps.select_related("department").order_by("at", "id"),
         "photos": incident.attachments.all(), "summons": incident.summons.select_related("department"),
         "extensions": incident.extensions.filter(state=ExtensionRequest.State.PENDING),
-        "actions": actions, "departments": Department.objects.filter(
-            Q(region__level__lte=3) | Q(region_id=incident.town_id) | Q(region_id=incident.region_id),
-            is_active=True).select_related("region").order_by("-region__level", "code"),
+        "actions": actions, "departments": loop.dispatch_targets(incident).order_by("-region__level", "code")
+        if incident.town_id else Department.objects.none(),
         "suggested_department": _suggested_department(incident),
         "classes": IncidentClass.objects.filter(parent__isnull=False, is_active=True).select_related("parent"),
-        "can_decide": permissions.can(user, "extend_decide"), "active": "incidents", "now": timezone.now(),
+        "grids": grids_for_actor(user).filter(level=2).order_by("code")[:500] if "locate" in actions else [],
+        "can_decide": permissions.can(user, "extend_decide") and incident.status in MOVES[Action.EXTEND_APPROVE].sources,
+        "active": "incidents", "now": timezone.now(),
     }
 
 
@@ -105,21 +112,12 @@ def _suggested_department(incident) -> int | None:
     return incident.subclass.department_id
 
 
-_STATUS_FOR = {
-    "merge": {Status.REPORTED, Status.REGISTERED},
-    "register": {Status.REPORTED}, "void": {Status.REPORTED}, "dispatch": {Status.REGISTERED},
-    "whistle": {Status.REGISTERED}, "accept": {Status.DISPATCHED}, "return": {Status.DISPATCHED, Status.HANDLING},
-    "extend_request": {Status.HANDLING}, "shelve": {Status.HANDLING}, "resume": {Status.SHELVED},
-    "reply": {Status.HANDLING}, "verify": {Status.REPLIED}, "escalate": {Status.REGISTERED, Status.DISPATCHED, Status.HANDLING},
-    "supervise": {Status.REGISTERED, Status.DISPATCHED, Status.HANDLING, Status.REPLIED},
-    "check_in": {Status.DISPATCHED, Status.HANDLING}, "archive": {Status.CLOSED},
-}
-
-
 def _offered(user, action, incident) -> bool:
-    if incident.status not in _STATUS_FOR[action]:
+    if incident.status not in MOVES[MOVE_OF.get(action, action)].sources:
         return False
     if action == "merge" and not incident.possible_duplicate_id:
+        return False
+    if action == "locate" and incident.town_id:
         return False
     if action == "check_in":
         from shanzhi.common.jurisdiction import scope_for
@@ -135,74 +133,82 @@ def incident_detail(request, pk: int):
     return render(request, "incidents/detail.html", _detail_context(request, incident))
 
 
+def _version(raw) -> int | None:
+    """The version the person saw; the form always sends it. Anything else is bad input."""
+    if raw in (None, ""):
+        return None
+    if not str(raw).isdigit() or len(str(raw)) > 9:
+        raise ValidationError({"version": ValidationError(_("页面版本无效，请刷新后重试"), code="invalid")})
+    return int(raw)
+
+
 @login_required
 @require_POST
 def incident_act(request, pk: int, action: str):
-    """One endpoint for every loop action; errors come back in the action panel, nothing changes."""
+    """One endpoint for every loop action; errors come back in the action panel, nothing changes.
+    Every reference in the form (a department, a case to merge into, a grid) is passed through as
+    it came: the service resolves it through the actor's scope."""
     incident = get_incident_for_actor(request.user, pk)
     p = request.POST
-    version = int(p["version"]) if p.get("version", "").isdigit() else None
     user = request.user
     try:
-        if action == "register":
-            sub = IncidentClass.objects.filter(pk=p.get("subclass") or 0).first()
-            loop.incident_register(actor=user, incident_id=pk, subclass=sub, note=p.get("note", ""),
-                                   expected_version=version)
+        v = _version(p.get("version"))
+        common = {"actor": user, "incident_id": pk, "expected_version": v}
+        note = p.get("note", "")
+        if action == "locate":
+            loop.incident_locate(**common, grid=p.get("grid") or None, lon=p.get("lon") or None,
+                                 lat=p.get("lat") or None, note=note)
+        elif action == "register":
+            sub = None
+            if p.get("subclass"):
+                sub = references.resolve(IncidentClass.objects.filter(parent__isnull=False, is_active=True),
+                                         field="subclass", label=_("事件分类"), pk=p.get("subclass"))
+            loop.incident_register(**common, subclass=sub, note=note)
         elif action == "void":
-            loop.incident_void(actor=user, incident_id=pk, reason=p.get("note", ""), expected_version=version)
+            loop.incident_void(**common, reason=note)
         elif action == "merge":
-            into = p.get("into") or incident.possible_duplicate_id
-            loop.incident_merge(actor=user, incident_id=pk, into_id=int(into or 0), note=p.get("note", ""))
+            loop.incident_merge(**common, into=p.get("into") or incident.possible_duplicate_id, note=note)
         elif action == "dispatch":
-            dept = Department.objects.filter(pk=p.get("department") or 0).first()
-            if dept is None:
+            if not p.get("department"):
                 raise ValidationError({"department": _("请选择处置部门")})
-            loop.incident_dispatch(actor=user, incident_id=pk, department=dept, note=p.get("note", ""),
-                                   expected_version=version)
+            loop.incident_dispatch(**common, department=p.get("department"), note=note)
         elif action == "whistle":
             ids = p.getlist("departments")
-            depts = list(Department.objects.filter(pk__in=[i for i in ids if i.isdigit()]))
-            lead = next((d for d in depts if str(d.pk) == p.get("lead")), depts[0] if depts else None)
-            if lead is None:
+            if not ids:
                 raise ValidationError({"departments": _("请选择吹哨部门")})
-            loop.incident_whistle(actor=user, incident_id=pk, lead=lead, others=[d for d in depts if d != lead],
-                                  note=p.get("note", ""), expected_version=version)
+            lead = p.get("lead") if p.get("lead") in ids else ids[0]
+            loop.incident_whistle(**common, lead=lead, others=[i for i in ids if i != lead], note=note)
         elif action == "accept":
-            loop.incident_accept(actor=user, incident_id=pk, expected_version=version)
+            loop.incident_accept(**common)
         elif action == "return":
-            loop.incident_return(actor=user, incident_id=pk, reason=p.get("note", ""), expected_version=version)
+            loop.incident_return(**common, reason=note)
         elif action == "extend_request":
-            loop.incident_request_extension(actor=user, incident_id=pk, amount=p.get("amount") or 0,
-                                            unit=p.get("unit", ""), reason=p.get("note", ""))
+            loop.incident_request_extension(**common, amount=p.get("amount") or 0, unit=p.get("unit", ""), reason=note)
         elif action == "extend_decide":
-            req = incident.extensions.filter(pk=p.get("request") or 0).first()
-            if req is None:
-                raise Http404
-            loop.incident_decide_extension(actor=user, request_id=req.pk, approve=p.get("approve") == "1",
-                                           note=p.get("note", ""))
+            loop.incident_decide_extension(**common, request_id=p.get("request"), approve=p.get("approve") == "1",
+                                           note=note)
         elif action == "shelve":
-            loop.incident_shelve(actor=user, incident_id=pk, reason=p.get("note", ""))
+            loop.incident_shelve(**common, reason=note)
         elif action == "resume":
-            loop.incident_resume(actor=user, incident_id=pk, note=p.get("note", ""))
+            loop.incident_resume(**common, note=note)
         elif action == "reply":
-            loop.incident_reply(actor=user, incident_id=pk, note=p.get("note", ""), photos=request.FILES.getlist("photos"),
-                                expected_version=version)
+            loop.incident_reply(**common, note=note, photos=request.FILES.getlist("photos"))
         elif action == "verify":
-            loop.incident_verify(actor=user, incident_id=pk, passed=p.get("passed") == "1", note=p.get("note", ""),
-                                 photos=request.FILES.getlist("photos"), expected_version=version)
+            loop.incident_verify(**common, passed=p.get("passed") == "1", note=note,
+                                 photos=request.FILES.getlist("photos"))
         elif action == "escalate":
-            loop.incident_escalate(actor=user, incident_id=pk, reason=p.get("note", ""), expected_version=version)
+            loop.incident_escalate(**common, reason=note)
         elif action == "supervise":
-            loop.incident_supervise(actor=user, incident_id=pk, note=p.get("note", ""))
+            loop.incident_supervise(**common, note=note)
         elif action == "check_in":
-            loop.incident_check_in(actor=user, incident_id=pk, reply=p.get("note", ""))
+            loop.incident_check_in(**common, reply=note)
         elif action == "archive":
-            loop.incident_archive(actor=user, incident_id=pk)
+            loop.incident_archive(**common)
         else:
             raise Http404
     except ValidationError as exc:
         return _action_error(request, incident, error_text(exc), 400)
-    except loop.Conflict as exc:
+    except Conflict as exc:
         return _action_error(request, incident, str(exc), 409)
     except PermissionDenied as exc:
         return _action_error(request, incident, str(exc) or _("无权执行此操作"), 403)
@@ -254,7 +260,7 @@ def rate(request, token: str):
             incident.refresh_from_db()
         except (ValidationError, ValueError) as exc:
             error = error_text(exc) if isinstance(exc, ValidationError) else _("请选择评价")
-        except loop.Conflict as exc:
+        except Conflict as exc:
             error, done = str(exc), True
     return render(request, "incidents/rate.html", {"incident": incident, "levels": loop.RATING_LABELS, "error": error,
                                                    "done": done})

@@ -23,6 +23,9 @@ class Outbox(models.Model):
     phone_sealed = models.TextField(blank=True, default="", editable=False)
     title = models.CharField(_("标题"), max_length=100)
     body = models.TextField(_("内容"))
+    # A secret to deliver (a one-time code): sealed at rest, the readable body has it masked, and it
+    # is erased once delivered.
+    secret_sealed = models.TextField(blank=True, default="", editable=False)
     link = models.CharField(_("链接"), max_length=300, blank=True)
     topic = models.CharField(_("事由"), max_length=40, blank=True, db_index=True)
     object_ref = models.CharField(_("关联对象"), max_length=60, blank=True, db_index=True)

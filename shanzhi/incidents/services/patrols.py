@@ -10,8 +10,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shanzhi.common import audit
+from shanzhi.common import audit, references
 from shanzhi.common.coords import CoordinateError, to_wgs84
 from shanzhi.common.jurisdiction import scope_for
+from shanzhi.geo.models import Grid
 
 from .. import permissions
 from ..models import PatrolCheck, PatrolItem, PatrolRound
@@ -48,13 +51,19 @@ def _own_round(actor, round_id: int, *, lock: bool = True) -> PatrolRound:
 
 @transaction.atomic
 def patrol_start(*, actor, grid) -> PatrolRound:
-    """Start a round in a grid of one's own; an unfinished round of the same person is reused."""
-    if not permissions.roles_of(actor) & permissions.GRID_SIDE or grid.id not in scope_for(actor).grid_ids:
+    """Start a round in a grid of one's own (resolved through the actor's posts); an unfinished
+    round of the same person is reused."""
+    if not permissions.roles_of(actor) & permissions.GRID_SIDE:
         raise PermissionDenied(_("只能在自己负责的网格巡查"))
+    cell = references.resolve(Grid.objects.filter(pk__in=scope_for(actor).grid_ids, is_active=True), field="grid",
+                              label=_("巡查网格"), pk=grid)
     open_round = PatrolRound.objects.filter(user=actor, ended_at__isnull=True).first()
     if open_round:
         return open_round
-    return PatrolRound.objects.create(user=actor, grid=grid, started_at=timezone.now())
+    patrol = PatrolRound.objects.create(user=actor, grid=cell, started_at=timezone.now())
+    audit.record(actor=actor, action="create", obj=patrol, region_id=cell.region_id,
+                 after={"grid": cell.code, "started_at": patrol.started_at})
+    return patrol
 
 
 @transaction.atomic
@@ -98,8 +107,12 @@ def patrol_check(*, actor, round_id: int, item_id: int, ok: bool, note: str = ""
         incident, _created = incident_report(
             actor=actor, source="patrol", description=f"【巡查·{item.name}】{note.strip()}",
             subclass_code=item.subclass.code if item.subclass_id else "", lon=point[0], lat=point[1], photos=photos)
-    return PatrolCheck.objects.create(round=patrol, item=item, checked_at=timezone.now(), ok=ok, note=note[:200],
-                                      incident=incident)
+    check = PatrolCheck.objects.create(round=patrol, item=item, checked_at=timezone.now(), ok=ok, note=note[:200],
+                                       incident=incident)
+    audit.record(actor=actor, action="create", obj=check, region_id=patrol.grid.region_id,
+                 object_repr=f"{patrol.grid.name} {item.name}",
+                 after={"round": patrol.pk, "item": item.code, "ok": ok, "incident": incident.number if incident else None})
+    return check
 
 
 @transaction.atomic
@@ -109,4 +122,7 @@ def patrol_finish(*, actor, round_id: int) -> PatrolRound:
     patrol.duration_s = int((patrol.ended_at - patrol.started_at).total_seconds())
     patrol.distance_m = int(track_length(patrol.track))
     patrol.save()
+    audit.record(actor=actor, action="update", obj=patrol, region_id=patrol.grid.region_id,
+                 after={"ended_at": patrol.ended_at, "distance_m": patrol.distance_m, "duration_s": patrol.duration_s,
+                        "points": len(patrol.track)})
     return patrol

@@ -46,8 +46,8 @@ def send_code(*, phone: str) -> None:
     code = f"{secrets.randbelow(10**6):06d}"
     PhoneCode.objects.create(phone_bidx=bidx, code_hash=_hash(bidx, code),
                              expires_at=timezone.now() + dt.timedelta(minutes=CODE_MINUTES))
-    queue(channel="sms", phone=phone, title="验证码", topic="phone_code",
-          body=_("【善治】您的随手拍验证码是 %(c)s，%(m)d 分钟内有效。") % {"c": code, "m": CODE_MINUTES})
+    queue(channel="sms", phone=phone, title="验证码", topic="phone_code", secret=code,
+          body=_("【善治】您的随手拍验证码是 %(c)s，%(m)d 分钟内有效。") % {"c": "{secret}", "m": CODE_MINUTES})
 
 
 def verify_code(*, phone: str, code: str) -> tuple[str, int]:
