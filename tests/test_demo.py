@@ -76,4 +76,5 @@ def test_the_history_gives_every_case_its_steps():
     history = Incident.objects.annotate(n=Count("steps"))
     assert history.exists() and not history.filter(n=0).exists()
     closed = Incident.objects.filter(status__in=["closed", "archived"]).first()
-    assert closed is None or list(closed.steps.values_list("action", flat=True))[:3] == ["report", "register", "dispatch"]
+    moves = [a for a in closed.steps.values_list("action", flat=True) if a not in ("warn", "overdue", "supervise")]
+    assert moves[:3] == ["report", "register", "dispatch"]

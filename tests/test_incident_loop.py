@@ -9,12 +9,12 @@ from django.http import Http404
 from PIL import Image
 
 from shanzhi.accounts.models import Department
+from shanzhi.cases.scan import scan_timers
 from shanzhi.common.jurisdiction import scope_for
 from shanzhi.geo.models import Grid
 from shanzhi.incidents.models import Incident, IncidentClass
 from shanzhi.incidents.selectors import incident_list
 from shanzhi.incidents.services import loop
-from shanzhi.cases.scan import scan_timers
 from shanzhi.incidents.services.intake import incident_report
 from shanzhi.incidents.states import Status
 from shanzhi.notify.models import Message, Outbox

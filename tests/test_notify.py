@@ -115,3 +115,69 @@ def test_the_inbox_shows_unread_messages_and_marks_them_read(cast):
     msg.refresh_from_db()
     assert msg.read_at is not None
     assert login(cast.outsider).post(f"/messages/{msg.pk}/read/").status_code == 302  # someone else's: no effect
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """An external system's callback endpoint on loopback: fails the first N calls."""
+
+    failures_left = 0
+    received: list = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if Receiver.failures_left > 0:
+            Receiver.failures_left -= 1
+            self.send_response(500)
+        else:
+            Receiver.received.append((body, self.headers.get("X-Shanzhi-Timestamp"),
+                                      self.headers.get("X-Shanzhi-Signature")))
+            self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_the_system_that_created_a_case_gets_signed_status_callbacks_retried_like_sms(cast):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.test import Client
+
+    from shanzhi.api.models import ApiKey
+    from shanzhi.api.webhooks import sign
+    from shanzhi.incidents.services import loop
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        _key, raw = ApiKey.issue("12345 回调")
+        out = StringIO()
+        call_command("apikey", "webhook", "12345 回调", f"http://127.0.0.1:{server.server_port}/hook", stdout=out)
+        secret = out.getvalue().strip()
+        from .test_incident_loop import home_grid
+
+        grid = home_grid(cast)
+        resp = Client().post("/api/v1/incidents", {"description": "路灯不亮", "lon": grid.center_lon,
+                                                   "lat": grid.center_lat, "external_id": "12345-HOOK-1"},
+                             content_type="application/json", HTTP_X_API_KEY=raw)
+        incident_id = resp.json()["id"]
+        loop.incident_register(actor=cast.dispatcher, incident_id=incident_id)
+        row = Outbox.objects.get(channel="webhook", object_ref=f"incident:{incident_id}")
+        Receiver.failures_left, Receiver.received = 1, []
+        assert deliver_due()["retry"] >= 1
+        Outbox.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+        deliver_due()
+        row.refresh_from_db()
+        assert row.state == "sent" and row.attempts == 2
+        body, stamp, signature = Receiver.received[-1]
+        assert signature == sign(secret, stamp, body)
+        event = json.loads(body)
+        assert event["external_id"] == "12345-HOOK-1" and event["status"] == "registered"
+    finally:
+        server.shutdown()
+
+
+def test_an_unknown_channel_is_refused_not_marked_sent():
+    with pytest.raises(ValueError):
+        queue(channel="fax", title="t", body="x")

@@ -79,3 +79,17 @@ def test_codes_are_rate_limited_per_number():
         public.send_code(phone="13955559999")
     with pytest.raises(ValidationError, match="手机号"):
         public.send_code(phone="12345")
+
+
+def test_a_code_is_stored_only_sealed_and_erased_once_sent():
+    from shanzhi.notify.gateways import LogGateway
+    from shanzhi.notify.services import deliver_due
+
+    public.send_code(phone="13955557777")
+    row = Outbox.objects.filter(topic="phone_code").latest("id")
+    code = last_code("7777")
+    assert code not in row.body and code not in row.secret_sealed
+    deliver_due()
+    row.refresh_from_db()
+    assert row.state == "sent" and row.secret_sealed == ""
+    assert any(code in m["text"] for m in LogGateway.sent)  # the demo's log gateway is the one place it shows

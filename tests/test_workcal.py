@@ -76,3 +76,30 @@ def test_bad_arguments_are_refused():
         add_working_time(at(2025, 9, 30), -1, "working_days")
     with pytest.raises(ValueError):
         add_working_time(at(2025, 9, 30), 1, "fortnights")
+
+
+def test_half_a_working_day_is_half_the_days_working_hours():
+    cal = WorkingCalendar("")
+    start = at(2025, 9, 30, 10, 0)  # 3.75 h left in the day would run past 17:30 → continues after the holiday
+    assert cal.add(start, 0.5, TimeUnit.WORKING_DAYS) == cal.add(start, 3.75, TimeUnit.WORKING_HOURS)
+    assert cal.add(start, 0.5, TimeUnit.WORKING_DAYS) == at(2025, 9, 30, 15, 15)
+    # One day is Oct 9 (close of business), the half more runs into Oct 10 after lunch.
+    assert cal.add(start, 1.5, TimeUnit.WORKING_DAYS) == at(2025, 10, 10, 13, 45)
+    assert cal.add(start, 2, TimeUnit.WORKING_DAYS) > cal.add(start, 1.5, TimeUnit.WORKING_DAYS)
+
+
+def test_calendar_days_count_from_the_next_day_and_a_period_ending_on_a_holiday_moves_on():
+    cal = WorkingCalendar("")
+    # 7 days from Sep 24 end on Oct 1, National Day: the period ends with Oct 9, the first working day after.
+    assert cal.add(at(2025, 9, 24, 15, 0), 7, TimeUnit.CALENDAR_DAYS) == at(2025, 10, 9, 23, 59) + dt.timedelta(seconds=59)
+    # An ordinary week: Monday + 7 days = the next Monday, end of day.
+    assert cal.add(at(2025, 11, 3, 9, 0), 7, TimeUnit.CALENDAR_DAYS) == at(2025, 11, 10, 23, 59) + dt.timedelta(seconds=59)
+
+
+def test_a_paused_clock_keeps_the_working_time_that_was_left():
+    cal = WorkingCalendar("")
+    due = at(2025, 9, 30, 16, 0)
+    left = cal.remaining(at(2025, 9, 30, 14, 0), due, TimeUnit.WORKING_HOURS)
+    assert left == dt.timedelta(hours=2)
+    # Resumed after the holiday: the two working hours continue from Oct 9 morning.
+    assert cal.resume(at(2025, 10, 9, 8, 30), left, TimeUnit.WORKING_HOURS) == at(2025, 10, 9, 10, 30)

@@ -9,11 +9,11 @@ from ninja import NinjaAPI, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from shanzhi.cases.errors import Conflict
 from shanzhi.common.coords import CoordinateError
 from shanzhi.geo.selectors import get_grid_for_actor, grid_list
 from shanzhi.geo.spatial import locate
 from shanzhi.incidents.api import router as incidents_router
-from shanzhi.incidents.services.loop import Conflict
 from shanzhi.registry import selectors as registry_selectors
 
 from .auth import AUTH
@@ -23,7 +23,7 @@ api = NinjaAPI(title="善治 Shanzhi API", version="1.0.0", urls_namespace="api"
 
 @api.exception_handler(Http404)
 def _not_found(request, exc):
-    return api.create_response(request, {"detail": "未找到或不在您的管辖范围内"}, status=404)
+    return api.create_response(request, {"detail": "未找到或不在您的管辖范围内", "code": "not_found"}, status=404)
 
 
 @api.exception_handler(NinjaValidationError)
@@ -33,23 +33,28 @@ def _bad_payload(request, exc):
     for err in exc.errors:
         loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path", "params")]
         fields.setdefault(".".join(loc) or "_", []).append(err.get("msg", "invalid"))
-    return api.create_response(request, {"detail": "请求参数有误", "errors": fields}, status=400)
+    return api.create_response(request, {"detail": "请求参数有误", "code": "invalid", "errors": fields}, status=400)
 
 
 @api.exception_handler(DjangoValidationError)
 def _invalid(request, exc):
-    fields = exc.message_dict if hasattr(exc, "message_dict") else {"_": exc.messages}
-    return api.create_response(request, {"detail": "请求参数有误", "errors": fields}, status=400)
+    if hasattr(exc, "error_dict"):
+        fields = {f: [m for e in errs for m in e.messages] for f, errs in exc.error_dict.items()}
+        codes = {f: [e.code or "invalid" for e in errs] for f, errs in exc.error_dict.items()}
+    else:
+        fields, codes = {"_": exc.messages}, {"_": [e.code or "invalid" for e in exc.error_list]}
+    return api.create_response(request, {"detail": "请求参数有误", "code": "invalid", "errors": fields, "codes": codes},
+                               status=400)
 
 
 @api.exception_handler(PermissionDenied)
 def _forbidden(request, exc):
-    return api.create_response(request, {"detail": str(exc) or "无权执行此操作"}, status=403)
+    return api.create_response(request, {"detail": str(exc) or "无权执行此操作", "code": "forbidden"}, status=403)
 
 
 @api.exception_handler(Conflict)
 def _conflict(request, exc):
-    return api.create_response(request, {"detail": str(exc)}, status=409)
+    return api.create_response(request, {"detail": str(exc), "code": exc.code}, status=409)
 
 
 geo = Router(tags=["geo"])

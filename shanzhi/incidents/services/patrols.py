@@ -10,7 +10,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shanzhi.common import audit
 from shanzhi.common import audit, references
 from shanzhi.common.coords import CoordinateError, to_wgs84
 from shanzhi.common.jurisdiction import scope_for
