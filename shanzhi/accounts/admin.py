@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import Department, Post, User
+from .models import Department, LoginThrottle, Post, User
 
 
 class PostInline(admin.TabularInline):
@@ -12,9 +12,9 @@ class PostInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ["username", "display_name", "mobile", "is_active", "locked_until"]
+    list_display = ["username", "display_name", "mobile", "is_active"]
     search_fields = ["username", "display_name", "mobile"]
-    fieldsets = BaseUserAdmin.fieldsets + (("善治", {"fields": ["display_name", "mobile", "failed_logins", "locked_until"]}),)
+    fieldsets = BaseUserAdmin.fieldsets + (("善治", {"fields": ["display_name", "mobile"]}),)
     inlines = [PostInline]
 
 
@@ -31,3 +31,12 @@ class PostAdmin(admin.ModelAdmin):
     list_filter = ["role", "is_active"]
     search_fields = ["user__username", "user__display_name"]
     autocomplete_fields = ["user", "region", "grid", "department"]
+
+
+@admin.register(LoginThrottle)
+class LoginThrottleAdmin(admin.ModelAdmin):
+    """Locks per account and source address; deleting a row unlocks that pair at once."""
+
+    list_display = ["account", "ip", "failures", "first_failed_at", "locked_until"]
+    search_fields = ["account", "ip"]
+    readonly_fields = ["account", "ip", "failures", "first_failed_at", "locked_until"]

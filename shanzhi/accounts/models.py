@@ -12,8 +12,6 @@ class User(AbstractUser):
 
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
     mobile = models.CharField(_("手机号"), max_length=11, unique=True, null=True, blank=True)
-    failed_logins = models.PositiveSmallIntegerField(_("连续登录失败次数"), default=0)
-    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("用户")
@@ -64,3 +62,22 @@ class Post(TimeStamped):
     def __str__(self):
         where = self.grid or self.department or self.region or ""
         return f"{self.get_role_display()} · {where}"
+
+
+class LoginThrottle(models.Model):
+    """Failed logins of one account from one source address. The lock holds for that pair only,
+    so a stranger who guesses at someone's account cannot lock its owner out."""
+
+    account = models.CharField(max_length=64)  # the user's id, or a keyed hash of an unknown login name
+    ip = models.CharField(max_length=45)
+    failures = models.PositiveSmallIntegerField(default=0)
+    first_failed_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
+        constraints = [models.UniqueConstraint(fields=["account", "ip"], name="uniq_login_throttle")]
+
+    def __str__(self):
+        return f"{self.account}@{self.ip} ×{self.failures}"

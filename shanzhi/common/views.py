@@ -1,12 +1,16 @@
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from .jurisdiction import actor_can
+from .jurisdiction import actor_can, scope_for
 from .models import AuditLog
 
 
@@ -35,27 +39,56 @@ def readyz(request):
     return JsonResponse({"status": "ok" if ok else "unavailable", **checks}, status=200 if ok else 503)
 
 
+def audit_rows(actor):
+    """The audit rows an auditor may read: those about places in their jurisdiction; rows about
+    no place (logins of county staff, API keys, configuration) only for county-wide auditors."""
+    from shanzhi.geo.models import Region
+
+    scope = scope_for(actor)
+    qs = AuditLog.objects.select_related("actor")
+    if scope.unrestricted:
+        return qs
+    cond = Q(region_id__in=scope.region_ids | scope.dept_region_ids)
+    if Region.objects.filter(pk__in=scope.region_ids, level__lte=Region.Level.COUNTY).exists():
+        cond |= Q(region__isnull=True)
+    return qs.filter(cond)
+
+
+def _day(raw: str):
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
+
+
 @login_required
 def audit_log(request):
-    """Filter the audit trail; auditors only."""
+    """Filter the audit trail; auditors only, through their jurisdiction."""
     if not actor_can(request.user, "read_audit"):
         raise PermissionDenied
-    qs = AuditLog.objects.select_related("actor")
-    f = {k: request.GET.get(k, "").strip() for k in ("actor", "action", "object_type", "date_from", "date_to", "q")}
+    qs = audit_rows(request.user)
+    f = {k: request.GET.get(k, "").strip()[:100] for k in ("actor", "action", "object_type", "date_from", "date_to", "q")}
+    errors = []
     if f["actor"]:
         qs = qs.filter(actor_label__icontains=f["actor"])
     if f["action"]:
         qs = qs.filter(action=f["action"])
     if f["object_type"]:
         qs = qs.filter(object_type=f["object_type"])
-    if f["date_from"]:
-        qs = qs.filter(at__date__gte=f["date_from"])
-    if f["date_to"]:
-        qs = qs.filter(at__date__lte=f["date_to"])
+    for key, lookup in (("date_from", "at__date__gte"), ("date_to", "at__date__lte")):
+        if f[key]:
+            day = _day(f[key])
+            if day is None:
+                errors.append(_("日期 %(d)s 无效，请使用 YYYY-MM-DD（2000–2100 年）") % {"d": f[key]})
+                f[key] = ""
+            else:
+                qs = qs.filter(**{lookup: day})
     if f["q"]:
         qs = qs.filter(object_repr__icontains=f["q"])
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    types = AuditLog.objects.order_by().values_list("object_type", flat=True).distinct()
+    types = audit_rows(request.user).order_by().values_list("object_type", flat=True).distinct()
     return render(request, "common/audit.html", {
         "page": page, "f": f, "actions": AuditLog.Action.choices, "types": sorted(set(types)), "active": "audit",
-    })
+        "errors": errors,
+    }, status=400 if errors else 200)

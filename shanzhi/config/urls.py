@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.shortcuts import redirect
 from django.urls import include, path
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from shanzhi.api.api import api
 from shanzhi.common import views as common_views
@@ -8,9 +10,20 @@ from shanzhi.incidents import views as incident_views
 admin.site.site_header = "善治 · 系统配置"
 admin.site.site_title = "善治"
 
+
+def admin_login(request):
+    """The admin signs in through the platform's own login (same single answer, same locks and
+    rate limit), never through a second, unthrottled form."""
+    target = request.GET.get("next", "/admin/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/admin/"
+    return redirect("/login/?" + urlencode({"next": target}))
+
+
 urlpatterns = [
     path("healthz", common_views.healthz, name="healthz"),
     path("readyz", common_views.readyz, name="readyz"),
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("open311/v2/", include("shanzhi.api.open311_urls")),

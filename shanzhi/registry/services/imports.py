@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -183,13 +184,12 @@ class Importer(abc.ABC):
                 errors.append(RowError(rownum, header, _("必须填写门牌编码，以确定所属网格")))
             return
         hit = addresses.get(code)
-        if hit is None:
-            errors.append(RowError(rownum, header, _("门牌编码 %(c)s 不存在") % {"c": code}))
+        # A plate outside the importer's jurisdiction reads exactly like one that does not exist.
+        if hit is None or not (self.scope.unrestricted or hit[1] in self.scope.region_ids
+                               or hit[2] in self.scope.grid_ids):
+            errors.append(RowError(rownum, header, _("门牌编码 %(c)s 不存在或不在您的管辖范围内") % {"c": code}))
             return
         pk, region_id, grid_id = hit
-        if not self.scope.unrestricted and region_id not in self.scope.region_ids and grid_id not in self.scope.grid_ids:
-            errors.append(RowError(rownum, header, _("门牌 %(c)s 不在您的管辖范围内") % {"c": code}))
-            return
         values.update(address_id=pk, region_id=region_id, grid_id=grid_id)
 
     # --- per-kind hooks --------------------------------------------------------------------
@@ -262,7 +262,9 @@ class PersonImporter(Importer):
     def resolve(self, chunk, errors):
         addresses = self._addresses(v.get("address_code", "") for _n, v in chunk)
         hh_numbers = {v.get("household_number") for _n, v in chunk if v.get("household_number")}
-        households = dict(Household.objects.filter(number__in=hh_numbers).values_list("number", "id"))
+        # Only households the importer may see: another town's household is not there to join.
+        households = dict(self.scope.filter(Household.objects.filter(number__in=hh_numbers))
+                          .values_list("number", "id"))
         for _n, v in chunk:
             v["id_bidx"] = crypto.blind_index("id", v["id_number"])
         existing = set(Person.objects.filter(id_bidx__in=[v["id_bidx"] for _n, v in chunk]).values_list("id_bidx", flat=True))
@@ -274,7 +276,8 @@ class PersonImporter(Importer):
             if v.get("household_number"):
                 household_id = households.get(v["household_number"])
                 if household_id is None:
-                    errors.append(RowError(rownum, "户号", _("户号 %(n)s 不存在，请先导入户") % {"n": v["household_number"]}))
+                    errors.append(RowError(rownum, "户号", _("户号 %(n)s 不存在或不在您的管辖范围内，请先导入户")
+                                           % {"n": v["household_number"]}))
             self._place(v, addresses, errors, rownum)
             if len(errors) > before:
                 continue
@@ -334,7 +337,8 @@ class HouseImporter(Importer):
         addresses = self._addresses(v.get("address_code", "") for _n, v in chunk)
         existing = self._existing("code", chunk)
         bidx = {v["owner_id_number"]: crypto.blind_index("id", v["owner_id_number"]) for _n, v in chunk if v.get("owner_id_number")}
-        owners = dict(Person.objects.filter(id_bidx__in=bidx.values()).values_list("id_bidx", "id"))
+        # Owners are found only among the people the importer may see (outside reads as missing).
+        owners = dict(self.scope.filter(Person.objects.filter(id_bidx__in=bidx.values())).values_list("id_bidx", "id"))
         out = []
         for rownum, v in chunk:
             before = len(errors)
@@ -343,7 +347,7 @@ class HouseImporter(Importer):
             if v.get("owner_id_number"):
                 owner_id = owners.get(bidx[v["owner_id_number"]])
                 if owner_id is None:
-                    errors.append(RowError(rownum, "产权人身份证号", _("产权人未在实有人口中登记")))
+                    errors.append(RowError(rownum, "产权人身份证号", _("产权人未在您辖区的实有人口中登记")))
             self._place(v, addresses, errors, rownum)
             if len(errors) == before:
                 use = v.get("use") or House.Use.SELF
@@ -408,7 +412,11 @@ class ComponentImporter(Importer):
         from shanzhi.geo.spatial import get_index
 
         existing = self._existing("code", chunk)
-        depts = dict(Department.objects.values_list("code", "id"))
+        # Owner departments: the county's, or those of the importer's own area.
+        depts = Department.objects.all()
+        if not self.scope.unrestricted:
+            depts = depts.filter(Q(region__level__lte=3) | Q(region_id__in=self.scope.region_ids | self.scope.dept_region_ids))
+        depts = dict(depts.values_list("code", "id"))
         index = get_index()
         out = []
         pending = []
@@ -423,7 +431,7 @@ class ComponentImporter(Importer):
             if v.get("department_code"):
                 dept_id = depts.get(v["department_code"])
                 if dept_id is None:
-                    errors.append(RowError(rownum, "主管部门代码", _("部门代码不存在")))
+                    errors.append(RowError(rownum, "主管部门代码", _("部门代码不存在或不在您的管辖范围内")))
             if len(errors) == before:
                 pending.append((rownum, v, dept_id))
         if not pending:
