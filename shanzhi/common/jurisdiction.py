@@ -19,8 +19,9 @@ class Scope:
     region_ids: frozenset[int] = field(default_factory=frozenset)
     grid_ids: frozenset[int] = field(default_factory=frozenset)
     department_ids: frozenset[int] = field(default_factory=frozenset)
-    # Regions seen only through a department post: registries include them, incident lists do not
-    # (a department sees the cases sent to it, not every case in its region).
+    # Regions seen only through a department post: grids, the map and town lists include them;
+    # personal registries and incident lists do not (a department sees the cases sent to it, not
+    # every case or resident of its region — a county bureau does not browse the county's registry).
     dept_region_ids: frozenset[int] = field(default_factory=frozenset)
     roles: frozenset[str] = field(default_factory=frozenset)
 
@@ -33,9 +34,8 @@ class Scope:
         if self.unrestricted:
             return Q()
         cond = Q(pk__in=[])
-        regions = self.region_ids if department else self.region_ids | self.dept_region_ids
-        if region and regions:
-            cond |= Q(**{f"{region}_id__in": regions})
+        if region and self.region_ids:
+            cond |= Q(**{f"{region}_id__in": self.region_ids})
         if department and self.department_ids:
             cond |= Q(**{f"{department}_id__in": self.department_ids})
         if grid and self.grid_ids:
@@ -47,8 +47,7 @@ class Scope:
         """The same rule as ``q()`` for one record already in hand."""
         if self.unrestricted:
             return True
-        regions = self.region_ids if department else self.region_ids | self.dept_region_ids
-        if region and getattr(obj, f"{region}_id") in regions:
+        if region and getattr(obj, f"{region}_id") in self.region_ids:
             return True
         if department and getattr(obj, f"{department}_id") in self.department_ids:
             return True
@@ -57,6 +56,14 @@ class Scope:
     def filter(self, qs: QuerySet, *, region: str | None = "region", grid: str | None = "grid",
                department: str | None = None) -> QuerySet:
         return qs if self.unrestricted else qs.filter(self.q(region=region, grid=grid, department=department))
+
+    def places(self, qs: QuerySet, *, region: str = "region", grid: str = "grid") -> QuerySet:
+        """Place records that hold no personal data (door plates, components): also in the
+        regions a department post covers."""
+        if self.unrestricted:
+            return qs
+        return qs.filter(Q(**{f"{grid}_id__in": self.grid_ids})
+                         | Q(**{f"{region}_id__in": self.region_ids | self.dept_region_ids}))
 
     def grids(self, qs: QuerySet) -> QuerySet:
         """Grids themselves: by their own id or their village."""

@@ -1,15 +1,14 @@
-import datetime as dt
-
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from . import params
+from .errors import error_text
 from .jurisdiction import actor_can, scope_for
 from .models import AuditLog
 
@@ -54,14 +53,6 @@ def audit_rows(actor):
     return qs.filter(cond)
 
 
-def _day(raw: str):
-    try:
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        return None
-    return day if 2000 <= day.year <= 2100 else None
-
-
 @login_required
 def audit_log(request):
     """Filter the audit trail; auditors only, through their jurisdiction."""
@@ -78,12 +69,11 @@ def audit_log(request):
         qs = qs.filter(object_type=f["object_type"])
     for key, lookup in (("date_from", "at__date__gte"), ("date_to", "at__date__lte")):
         if f[key]:
-            day = _day(f[key])
-            if day is None:
-                errors.append(_("日期 %(d)s 无效，请使用 YYYY-MM-DD（2000–2100 年）") % {"d": f[key]})
+            try:
+                qs = qs.filter(**{lookup: params.day(f[key], key)})
+            except ValidationError as exc:
+                errors.append(error_text(exc))
                 f[key] = ""
-            else:
-                qs = qs.filter(**{lookup: day})
     if f["q"]:
         qs = qs.filter(object_repr__icontains=f["q"])
     page = Paginator(qs, 50).get_page(request.GET.get("page"))

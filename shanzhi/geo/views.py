@@ -103,6 +103,6 @@ def address_search(request):
     q = request.GET.get("address_text", request.GET.get("q", "")).strip()
     rows = []
     if len(q) >= 2:
-        rows = list(scope_for(request.user).filter(Address.objects.filter(full_text__contains=q))
+        rows = list(scope_for(request.user).places(Address.objects.filter(full_text__contains=q))
                     .only("code", "full_text", "lon", "lat")[:8])
     return render(request, "geo/partials/address_options.html", {"rows": rows, "q": q})

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from shanzhi.accounts.models import Department
 from shanzhi.cases.errors import Conflict
-from shanzhi.common import references
+from shanzhi.common import params, references
 from shanzhi.common.errors import error_fields, error_text
 from shanzhi.common.ratelimit import limit_by_ip
 from shanzhi.geo.selectors import grids_for_actor
@@ -133,15 +133,6 @@ def incident_detail(request, pk: int):
     return render(request, "incidents/detail.html", _detail_context(request, incident))
 
 
-def _version(raw) -> int | None:
-    """The version the person saw; the form always sends it. Anything else is bad input."""
-    if raw in (None, ""):
-        return None
-    if not str(raw).isdigit() or len(str(raw)) > 9:
-        raise ValidationError({"version": ValidationError(_("页面版本无效，请刷新后重试"), code="invalid")})
-    return int(raw)
-
-
 @login_required
 @require_POST
 def incident_act(request, pk: int, action: str):
@@ -152,7 +143,7 @@ def incident_act(request, pk: int, action: str):
     p = request.POST
     user = request.user
     try:
-        v = _version(p.get("version"))
+        v = params.version(p.get("version"))
         common = {"actor": user, "incident_id": pk, "expected_version": v}
         note = p.get("note", "")
         if action == "locate":

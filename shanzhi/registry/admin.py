@@ -10,7 +10,7 @@ class PlacedAdmin(admin.ModelAdmin):
 
 @admin.register(Person)
 class PersonAdmin(PlacedAdmin):
-    list_display = ["name", "id_masked", "gender", "birth_date", "residence", "grid"]
+    list_display = ["name", "id_masked", "gender", "birth_year", "residence", "grid"]
     search_fields = ["name"]
     raw_id_fields = ["address", "region", "grid", "household"]
 

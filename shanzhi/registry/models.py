@@ -72,6 +72,19 @@ class Person(Placed):
         return masking.mask_id_number(self.id_number)
 
     @property
+    def birth_year(self) -> int:
+        """What pages, exports and the API show instead of the birth date (see masking)."""
+        return self.birth_date.year
+
+    @property
+    def age(self) -> int:
+        from django.utils import timezone
+
+        today = timezone.localdate()
+        b = self.birth_date
+        return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+
+    @property
     def phone_masked(self) -> str:
         return masking.mask_phone(self.phone)
 

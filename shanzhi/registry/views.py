@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from shanzhi.common import params
 from shanzhi.common.errors import error_fields
 from shanzhi.common.jurisdiction import actor_can
 
@@ -94,8 +95,8 @@ def person_edit(request, pk: int):
         values = {k: request.POST.get(k, "") for k in (*people.EDITABLE, "version")}
         try:
             changes = {k: values[k] for k in people.EDITABLE if k != "phone" or values[k].strip()}
-            people.person_update(actor=request.user, person_id=pk, expected_version=int(values["version"] or 0),
-                                 ip=_ip(request), **changes)
+            people.person_update(actor=request.user, person_id=pk,
+                                 expected_version=params.version(values["version"]) or 0, ip=_ip(request), **changes)
         except ValidationError as exc:
             errors = error_fields(exc)
         except people.StaleRecord as exc:

@@ -20,7 +20,7 @@ def _person_rows(qs, plain: bool):
     for p in qs.select_related("address", "grid", "household").iterator(chunk_size=2000):
         idn, phone = p.id_number, p.phone
         yield [p.name, idn if plain else mask_id_number(idn), phone if plain else mask_phone(phone),
-               p.get_gender_display(), p.birth_date.isoformat(), p.get_residence_display(),
+               p.get_gender_display(), p.birth_date.isoformat() if plain else p.birth_year, p.get_residence_display(),
                p.address.code if p.address else "", p.address.full_text if p.address else "",
                p.household.number if p.household else "", p.relation_to_head, p.grid.name if p.grid else "", p.tags]
 
@@ -52,7 +52,7 @@ def _component_rows(qs, plain: bool):
 
 
 EXPORTS = {
-    "person": (Person, ["姓名", "身份证号", "手机号", "性别", "出生日期", "人口类型", "门牌编码", "标准地址", "户号",
+    "person": (Person, ["姓名", "身份证号", "手机号", "性别", "出生日期（脱敏时为年份）", "人口类型", "门牌编码", "标准地址", "户号",
                         "与户主关系", "网格", "标签"], _person_rows),
     "organisation": (Organisation, ["单位名称", "统一社会信用代码", "单位类型", "行业", "法定代表人", "联系电话",
                                     "从业人数", "标准地址", "网格", "重点单位"], _org_rows),

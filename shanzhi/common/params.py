@@ -1,0 +1,46 @@
+"""Request values checked once, the same way everywhere: a bad one is a specific 400, never a 500."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+MIN_DAY, MAX_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+MAX_VERSION = 10**9
+
+
+def version(raw, field: str = "version") -> int | None:
+    """The record version a form carried (None when it carried none)."""
+    if raw in (None, ""):
+        return None
+    text = str(raw).strip()
+    if not text.isdigit() or int(text) > MAX_VERSION:
+        raise ValidationError({field: ValidationError(_("页面版本无效，请刷新后重试"), code="invalid")})
+    return int(text)
+
+
+def day(raw, field: str) -> dt.date:
+    """A calendar day between 2000 and 2100 (what any of our periods can mean)."""
+    try:
+        value = dt.date.fromisoformat(str(raw).strip())
+    except ValueError:
+        raise ValidationError({field: ValidationError(_("日期 %(d)s 无效，请使用 YYYY-MM-DD") % {"d": str(raw)[:20]},
+                                                      code="invalid")}) from None
+    if not MIN_DAY <= value <= MAX_DAY:
+        raise ValidationError({field: ValidationError(_("日期应在 2000-01-01 至 2100-12-31 之间"), code="out_of_range")})
+    return value
+
+
+def bounded_int(raw, field: str, *, lo: int, hi: int, default: int | None = None) -> int:
+    if raw in (None, "") and default is not None:
+        return default
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ValidationError({field: ValidationError(_("应为整数"), code="invalid")}) from None
+    if not lo <= value <= hi:
+        raise ValidationError({field: ValidationError(_("应在 %(lo)d 至 %(hi)d 之间") % {"lo": lo, "hi": hi},
+                                                      code="out_of_range")})
+    return value
