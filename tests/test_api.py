@@ -17,7 +17,8 @@ def test_locate_refuses_bad_input_with_a_specific_error(cast):
     client = login(cast.dispatcher)
     assert client.get("/api/v1/geo/locate", {"lon": "abc", "lat": 31}).status_code == 400
     resp = client.get("/api/v1/geo/locate", {"lon": 120.3, "lat": 31.8, "crs": "utm"})
-    assert resp.status_code == 400 and "coordinate system" in resp.json()["detail"]
+    assert resp.status_code == 400 and "crs" in resp.json()["errors"] and resp.json()["code"] == "invalid"
+    assert client.get("/api/v1/geo/locate", {"lon": 500, "lat": 31}).status_code == 400
 
 
 def test_grids_api_is_scoped_and_paged(cast):

@@ -53,12 +53,19 @@ def test_an_idempotency_key_header_also_deduplicates(cast, hotline_key):
 
 def test_bad_payloads_get_400_with_field_messages_and_write_nothing(hotline_key):
     before = Incident.objects.count()
+    # Against the schema: 400, one message per field.
     resp = post(Client(), "/api/v1/incidents", {"description": "", "lon": 999, "lat": 31, "reporter_phone": "1"},
                 HTTP_X_API_KEY=hotline_key)
     assert resp.status_code == 400
-    assert set(resp.json()["errors"]) >= {"description", "location", "reporter_phone"}
+    assert set(resp.json()["errors"]) >= {"description", "lon", "reporter_phone"}
     resp = post(Client(), "/api/v1/incidents", {"lon": "east"}, HTTP_X_API_KEY=hotline_key)
     assert resp.status_code == 400 and "description" in resp.json()["errors"]
+    # Well formed, refused by a rule: 422 with a machine-readable code.
+    resp = post(Client(), "/api/v1/incidents", {"description": "路灯坏了", "lon": 0, "lat": 0}, HTTP_X_API_KEY=hotline_key)
+    assert resp.status_code == 422 and resp.json()["codes"]["location"] == ["outside_area"]
+    resp = post(Client(), "/api/v1/incidents", {"description": "路灯坏了", "subclass_code": "9999", "address_text": "霞客大道"},
+                HTTP_X_API_KEY=hotline_key)
+    assert resp.status_code == 422 and resp.json()["codes"]["subclass"] == ["not_found"]
     assert Incident.objects.count() == before
 
 
@@ -89,7 +96,7 @@ def test_the_whole_loop_through_the_api(cast):
         return post(login(user), f"/api/v1/incidents/{iid}/actions/{action}", data)
 
     assert act(cast.dispatcher, "register").status_code == 200
-    assert act(cast.dispatcher, "dispatch", department_code="NOPE").status_code == 400
+    assert act(cast.dispatcher, "dispatch", department_code="NOPE").status_code == 422
     resp = act(cast.dispatcher, "dispatch", department_code="JY-CG")
     assert resp.json()["status"] == "dispatched"
     stale = resp.json()["version"] - 1

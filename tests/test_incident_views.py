@@ -125,7 +125,7 @@ def test_merging_through_the_api_names_the_earlier_case(cast):
     assert resp.status_code == 200 and resp.json()["status"] == "merged"
     bad = login(cast.dispatcher).post(f"/api/v1/incidents/{first.pk}/actions/merge",
                                       json.dumps({"into_number": "NOPE"}), content_type="application/json")
-    assert bad.status_code == 400 and "目标事件不存在" in bad.json()["errors"]["into"][0]
+    assert bad.status_code == 422 and "目标事件不存在" in bad.json()["errors"]["into"][0]
 
 
 def test_the_address_picker_offers_standard_addresses_in_scope(cast):

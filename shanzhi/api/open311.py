@@ -4,12 +4,17 @@ definitions, requests (POST with an API key; GET with its filters), requests/{id
 Formats: .json and .xml. Errors as the spec defines them: a list of {code, description};
 404 unknown service or request, 403 bad key, 400 otherwise (several errors at once).
 Dates carry +08:00. Status is open/closed, the detailed stage goes in status_notes.
-No personal data is exposed: reporter names and phones never leave the platform.
+No personal data is exposed: reporter names and phones never leave the platform. What the public
+feed publishes is decided per class (``IncidentClass.open_data``): disputes, public security,
+hardship and rental-house checks are never published; matters at people's homes are published
+with positions rounded to ~100 m and the address cut to the village; free text loses phone and ID
+numbers, the reporter's name and "张先生"-style references.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from xml.etree import ElementTree as ET
 
 from django.core.exceptions import ValidationError
@@ -20,7 +25,7 @@ from django.views.decorators.http import require_http_methods
 
 from shanzhi.cases.errors import Conflict
 from shanzhi.common.ratelimit import limit_by_ip
-from shanzhi.incidents.models import Incident, IncidentClass
+from shanzhi.incidents.models import Incident, IncidentClass, OpenData
 from shanzhi.incidents.services.intake import incident_report
 from shanzhi.incidents.states import DONE, Status
 
@@ -123,19 +128,45 @@ def service_definition(request, fmt, code: str):
     return _respond(fmt, "service_definition", None, {"service_code": cls.code, "attributes": []})
 
 
+PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])|(?<!\d)\d{15}(?!\d)")
+HONORIFIC = re.compile(r"[\u4e00-\u9fa5](?=(?:先生|女士|阿姨|大爷|大妈|大姐|师傅|老板娘|老板|老师|同志|奶奶|爷爷))")
+DOOR = re.compile(r"\d+\s*(?:号楼|号|幢|栋|单元|室|楼|层)")
+
+
+def public_text(text: str, names=()) -> str:
+    """Free text as the public feed shows it: no phone or ID numbers, no reporter's name, no
+    '张先生'-style references to a person."""
+    for name in names:
+        if name and len(name) >= 2:
+            text = text.replace(name, "**")
+    text = ID_NUMBER.sub("[证件号已隐去]", text)
+    text = PHONE.sub("[电话已隐去]", text)
+    return HONORIFIC.sub("某", text)
+
+
+def published():
+    """Only classes the county publishes (纠纷, 治安, 困难救助 and similar never are)."""
+    return Incident.objects.exclude(subclass__open_data=OpenData.PRIVATE)
+
+
 def _request_out(i: Incident) -> dict:
     closed = i.status in DONE
+    coarse = i.subclass.open_data == OpenData.COARSE
+    digits = 3 if coarse else 6  # ≈ 100 m for matters at people's homes
+    place = f"{i.town.name}{i.region.name}" if i.town_id and i.region_id else ""
+    address = place if coarse else public_text(i.address_text, [i.reporter_name]) or place
     return {
         "service_request_id": i.number, "status": "closed" if closed else "open",
         "status_notes": i.get_status_display() if i.status not in (Status.VOIDED, Status.MERGED)
         else f"{i.get_status_display()}" + (f"（合并至 {i.merged_into.number}）" if i.merged_into_id else ""),
-        "service_name": i.subclass.name, "service_code": i.subclass.code, "description": i.description,
+        "service_name": i.subclass.name, "service_code": i.subclass.code,
+        "description": public_text(i.description, [i.reporter_name]),
         "agency_responsible": i.department.name if i.department_id else "", "service_notice": "",
         "requested_datetime": _iso(i.reported_at), "updated_datetime": _iso(i.updated_at),
-        "expected_datetime": _iso(i.handle_due or i.current_due), "address": i.address_text or
-        (f"{i.town.name}{i.region.name}" if i.town_id and i.region_id else ""),
-        "address_id": "", "zipcode": "", "lat": round(i.lat, 6) if i.lat is not None else None,
-        "long": round(i.lon, 6) if i.lon is not None else None, "media_url": "",
+        "expected_datetime": _iso(i.handle_due or i.current_due), "address": DOOR.sub("", address) if coarse else address,
+        "address_id": "", "zipcode": "", "lat": round(i.lat, digits) if i.lat is not None else None,
+        "long": round(i.lon, digits) if i.lon is not None else None, "media_url": "",
     }
 
 
@@ -154,7 +185,7 @@ def requests_(request, fmt):
     if request.method == "POST":
         return _create(request, fmt)
     errors: list[tuple[str, str]] = []
-    qs = Incident.objects.select_related("subclass", "department", "town", "region", "merged_into")
+    qs = published().select_related("subclass", "department", "town", "region", "merged_into")
     ids = [x for x in request.GET.get("service_request_id", "").split(",") if x.strip()]
     if ids:
         qs = qs.filter(number__in=[x.strip() for x in ids])
@@ -226,7 +257,7 @@ def _create(request, fmt):
 @endpoint
 @require_http_methods(["GET"])
 def request_detail(request, fmt, request_id: str):
-    incident = (Incident.objects.select_related("subclass", "department", "town", "region", "merged_into")
+    incident = (published().select_related("subclass", "department", "town", "region", "merged_into")
                 .filter(number=request_id).first())
     if incident is None:
         raise Open311Error(404, [("404", f"service_request_id {request_id} not found")])
@@ -236,7 +267,7 @@ def request_detail(request, fmt, request_id: str):
 @endpoint
 @require_http_methods(["GET"])
 def token(request, fmt, token_id: str):
-    incident = Incident.objects.filter(number=token_id).first()
+    incident = published().filter(number=token_id).first()
     if incident is None:
         raise Open311Error(404, [("404", f"token {token_id} not found")])
     return _respond(fmt, "service_requests", "request", [{"service_request_id": incident.number, "token": token_id}])

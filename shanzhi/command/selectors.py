@@ -4,31 +4,40 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from shanzhi.common import params
 from shanzhi.incidents.selectors import incident_list
 from shanzhi.incidents.states import OPEN, STAGE_OF
 
 from . import indicators
 
+MAX_SPAN_DAYS = 366
+
 
 def period(request_get) -> tuple[dt.datetime, dt.datetime, str]:
-    """From ?days=N (default 30) or ?from=YYYY-MM-DD&to=YYYY-MM-DD, in local days."""
+    """From ?days=N (default 30) or ?from=YYYY-MM-DD&to=YYYY-MM-DD, in local days. A bad or
+    too long period raises ValidationError with what is wrong."""
     tz = timezone.get_current_timezone()
     today = timezone.localdate()
-    try:
-        if request_get.get("from") and request_get.get("to"):
-            start_d = dt.date.fromisoformat(request_get["from"])
-            end_d = dt.date.fromisoformat(request_get["to"])
-            label = f"{start_d:%Y-%m-%d} 至 {end_d:%Y-%m-%d}"
-        else:
-            days = max(1, min(366, int(request_get.get("days", 30))))
-            start_d, end_d = today - dt.timedelta(days=days - 1), today
-            label = f"近 {days} 天"
-    except ValueError:
-        start_d, end_d, label = today - dt.timedelta(days=29), today, "近 30 天"
+    if request_get.get("from") or request_get.get("to"):
+        if not (request_get.get("from") and request_get.get("to")):
+            raise ValidationError({"from": _("请同时填写开始和结束日期")})
+        start_d = params.day(request_get["from"], "from")
+        end_d = params.day(request_get["to"], "to")
+        if end_d < start_d:
+            raise ValidationError({"to": _("结束日期不能早于开始日期")})
+        if (end_d - start_d).days >= MAX_SPAN_DAYS:
+            raise ValidationError({"to": _("统计周期最长 %(n)d 天") % {"n": MAX_SPAN_DAYS}})
+        label = f"{start_d:%Y-%m-%d} 至 {end_d:%Y-%m-%d}"
+    else:
+        days = params.bounded_int(request_get.get("days"), "days", lo=1, hi=MAX_SPAN_DAYS, default=30)
+        start_d, end_d = today - dt.timedelta(days=days - 1), today
+        label = f"近 {days} 天"
     start = dt.datetime.combine(start_d, dt.time(0), tzinfo=tz)
     end = dt.datetime.combine(end_d + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
     return start, end, label

@@ -2,12 +2,13 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from shanzhi.common.errors import error_text
 from shanzhi.geo.selectors import town_list
 from shanzhi.incidents import permissions
 from shanzhi.incidents.states import Status
@@ -23,16 +24,20 @@ def _guard(request):
         raise PermissionDenied
 
 
+def _bad_period(request, exc):
+    return render(request, "command/bad_period.html", {"error": error_text(exc), "active": "center"}, status=400)
+
+
 @login_required
 def dashboard(request):
     _guard(request)
-    town = request.GET.get("town", "")
+    town = request.GET.get("town", "")[:12]
     try:
-        days = max(1, min(366, int(request.GET.get("days", 30))))
-    except ValueError:
-        days = 30
-    if request.GET.get("from") and request.GET.get("to"):
         start, end, label = selectors.period(request.GET)
+    except ValidationError as exc:
+        return _bad_period(request, exc)
+    days = (end - start).days
+    if request.GET.get("from"):
         qs = selectors.scoped_incidents(request.user, town)
         data = {"figures": indicators.compute(qs, start, end), "trend": selectors.trend(qs, start, end),
                 "rankings": selectors.rankings(qs, start, end), "points": selectors.map_points(qs), "label": label,
@@ -53,7 +58,10 @@ def dashboard(request):
 def drill(request, key: str):
     """The list behind a figure: ?key is a numerator or denominator name of the indicator set."""
     _guard(request)
-    start, end, label = selectors.period(request.GET)
+    try:
+        start, end, label = selectors.period(request.GET)
+    except ValidationError as exc:
+        return _bad_period(request, exc)
     qs = selectors.scoped_incidents(request.user, request.GET.get("town", ""))
     try:
         rows = indicators.drill(qs, key, start, end)
@@ -67,7 +75,10 @@ def drill(request, key: str):
 @login_required
 def export(request):
     _guard(request)
-    start, end, label = selectors.period(request.GET)
+    try:
+        start, end, label = selectors.period(request.GET)
+    except ValidationError as exc:
+        return _bad_period(request, exc)
     qs = selectors.scoped_incidents(request.user, request.GET.get("town", ""))
     figures = indicators.compute(qs, start, end)
     rows = [[i["label"], i["value"] if i["value"] is not None else "—", i["numerator"],

@@ -1,12 +1,16 @@
-"""REST endpoints for intake, the loop's actions, queries and dashboard figures."""
+"""REST endpoints for intake, the loop's actions, queries and dashboard figures.
+
+Every limit the handlers enforce is stated in the schema; status codes as in ``api.schemas``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
-from ninja import Router, Schema, Status
-from ninja.errors import HttpError
+from ninja import Field, Path, Query, Router, Schema, Status
 
+from shanzhi.api import schemas
 from shanzhi.command import indicators
 from shanzhi.command.selectors import period
 from shanzhi.common import references
@@ -16,23 +20,29 @@ from .kind import INCIDENT
 from .models import Incident, IncidentClass
 from .selectors import get_incident_for_actor, incident_list
 from .services import loop
-from .services.intake import incident_report
+from .services.intake import MAX_DESCRIPTION, incident_report
+from .states import Status as CaseStatus
 
 router = Router(tags=["incidents"])
+Crs = Literal["wgs84", "gcj02", "bd09"]
+Source = Literal["patrol", "citizen", "hotline", "alarm", "center", "petition", "opinion", "assigned", "api"]
+Lon = Field(None, ge=-180, le=180)
+Lat = Field(None, ge=-90, le=90)
+Code = Field("", max_length=10, pattern=r"^(\d{4})?$", description="事件小类代码（4 位），留空由系统推荐")
 
 
 class IncidentIn(Schema):
-    description: str
-    source: str = "api"
-    subclass_code: str = ""
-    lon: float | None = None
-    lat: float | None = None
-    crs: str = "wgs84"
-    address_text: str = ""
-    address_code: str = ""
-    external_id: str | None = None
-    reporter_name: str = ""
-    reporter_phone: str = ""
+    description: str = Field(min_length=1, max_length=MAX_DESCRIPTION, pattern=r"\S")
+    source: Source = "api"
+    subclass_code: str = Code
+    lon: float | None = Lon
+    lat: float | None = Lat
+    crs: Crs = "wgs84"
+    address_text: str = Field("", max_length=200)
+    address_code: str = Field("", max_length=24, description="门牌编码")
+    external_id: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")
+    reporter_name: str = Field("", max_length=50)
+    reporter_phone: str = Field("", pattern=r"^(1[3-9]\d{9})?$")
 
 
 def idempotency_key(request) -> str | None:
@@ -82,79 +92,93 @@ def out(i: Incident) -> dict:
             "current_due": i.current_due, "version": i.version}
 
 
+def _fresh(pk: int) -> dict:
+    return out(Incident.objects.select_related("subclass", "grid", "town", "department").get(pk=pk))
+
+
 class IncidentDetailOut(IncidentOut):
     steps: list[StepOut]
 
 
-@router.post("/incidents", response={200: IncidentOut, 201: IncidentOut}, summary="上报事件（外部编号或 Idempotency-Key 幂等）")
+@router.post("/incidents", response={200: IncidentOut, 201: IncidentOut, **schemas.CREATE},
+             summary="上报事件（外部编号或 Idempotency-Key 幂等）")
 def create_incident(request, payload: IncidentIn):
     external = payload.external_id or idempotency_key(request)
     incident, created = incident_report(
         actor=request.user, source=payload.source, description=payload.description,
         subclass_code=payload.subclass_code, lon=payload.lon, lat=payload.lat, crs=payload.crs,
         address_text=payload.address_text, address_code=payload.address_code, external_id=external,
-        reporter_name=payload.reporter_name,
-        reporter_phone=payload.reporter_phone)
-    return Status(201 if created else 200, out(incident))
+        reporter_name=payload.reporter_name, reporter_phone=payload.reporter_phone)
+    return Status(201 if created else 200, _fresh(incident.pk))
 
 
 class AlarmIn(Schema):
-    alarm_id: str
-    point_code: str
-    alarm_type: str
-    description: str = ""
-    lon: float | None = None
-    lat: float | None = None
-    crs: str = "wgs84"
-    subclass_code: str = ""
+    alarm_id: str = Field(min_length=1, max_length=30, pattern=r"^[^\x00-\x1f:]+$")
+    point_code: str = Field(min_length=1, max_length=30, pattern=r"^[^\x00-\x1f:]+$")
+    alarm_type: str = Field(min_length=1, max_length=40, pattern=r"\S")
+    description: str = Field("", max_length=1000)
+    lon: float | None = Lon
+    lat: float | None = Lat
+    crs: Crs = "wgs84"
+    subclass_code: str = Code
 
 
-@router.post("/alarms", response={200: IncidentOut, 201: IncidentOut}, summary="监测点告警转事件（按告警编号幂等）")
+@router.post("/alarms", response={200: IncidentOut, 201: IncidentOut, **schemas.CREATE},
+             summary="监测点告警转事件（按告警编号幂等）")
 def create_alarm(request, payload: AlarmIn):
     incident, created = incident_report(
         actor=request.user, source="alarm", external_id=f"{payload.point_code}:{payload.alarm_id}",
         description=f"【{payload.alarm_type}】监测点 {payload.point_code}：{payload.description or payload.alarm_type}",
         subclass_code=payload.subclass_code, lon=payload.lon, lat=payload.lat, crs=payload.crs,
         address_text=f"监测点 {payload.point_code}")
-    incident = Incident.objects.select_related("subclass", "grid", "town", "department").get(pk=incident.pk)
-    return Status(201 if created else 200, out(incident))
+    return Status(201 if created else 200, _fresh(incident.pk))
 
 
-@router.get("/incidents", response=list[IncidentOut], summary="事件列表（按管辖范围）")
-def list_incidents(request, status: str | None = None, town: str | None = None, since: dt.datetime | None = None,
-                   limit: int = 100, offset: int = 0):
-    if not 1 <= limit <= 500 or offset < 0:
-        raise HttpError(400, "limit must be 1–500 and offset ≥ 0")
+class IncidentQuery(Schema):
+    status: Literal[tuple(CaseStatus.values)] | None = None  # type: ignore[valid-type]
+    town: schemas.TownCode | None = None
+    since: schemas.IsoDateTime | None = None
+    limit: schemas.Limit = 100
+    offset: schemas.Offset = 0
+
+
+@router.get("/incidents", response={200: list[IncidentOut], **schemas.READ_LIST}, summary="事件列表（按管辖范围）")
+def list_incidents(request, params: Query[IncidentQuery]):
     qs = incident_list(actor=request.user)
-    if status:
-        qs = qs.filter(status=status)
-    if town:
-        qs = qs.filter(town__code=town)
-    if since:
-        qs = qs.filter(reported_at__gte=since)
-    return [out(i) for i in qs.order_by("-reported_at", "-id")[offset: offset + limit]]
+    if params.status:
+        qs = qs.filter(status=params.status)
+    if params.town:
+        qs = qs.filter(town__code=params.town)
+    if params.since:
+        qs = qs.filter(reported_at__gte=params.since)
+    return [out(i) for i in qs.order_by("-reported_at", "-id")[params.offset: params.offset + params.limit]]
 
 
-@router.get("/incidents/{incident_id}", response=IncidentDetailOut, summary="事件详情与办理过程")
-def get_incident(request, incident_id: int):
+@router.get("/incidents/{incident_id}", response={200: IncidentDetailOut, **schemas.READ_ONE},
+            summary="事件详情与办理过程")
+def get_incident(request, incident_id: int = Path(..., ge=1, le=schemas.MAX_ID)):
     i = get_incident_for_actor(request.user, incident_id)
     return out(i) | {"steps": [{"action": s.action, "at": s.at, "actor": s.actor_label, "note": s.note, "due": s.due}
                                for s in i.steps.order_by("at", "id")]}
 
 
 class ActionIn(Schema):
-    version: int | None = None
-    note: str = ""
-    department_code: str = ""
-    departments: list[str] = []
-    subclass_code: str = ""
-    into_number: str = ""
+    version: int | None = Field(None, ge=1, le=10**9, description="您看到的版本；他人先办理时返回 409")
+    note: str = Field("", max_length=500)
+    department_code: str = Field("", max_length=30)
+    departments: list[str] = Field([], max_length=10)
+    subclass_code: str = Code
+    into_number: str = Field("", max_length=24)
     passed: bool = True
-    amount: float = 0
-    unit: str = "working_days"
-    request_id: int | None = None
+    amount: float = Field(0, ge=0, le=60)
+    unit: Literal["working_days", "working_hours", "calendar_days"] = "working_days"
+    request_id: int | None = Field(None, ge=1, le=schemas.MAX_ID)
     approve: bool = True
-    grid_code: str = ""
+    grid_code: str = Field("", max_length=20)
+
+
+Action = Literal["locate", "register", "void", "merge", "dispatch", "whistle", "accept", "return", "extend",
+                 "extend_decide", "shelve", "resume", "reply", "verify", "escalate", "supervise", "check_in", "archive"]
 
 
 def _into(actor, number: str) -> int | None:
@@ -169,8 +193,9 @@ def _grid(actor, code: str) -> int | None:
     return grids_for_actor(actor).filter(code=code).values_list("id", flat=True).first() if code else None
 
 
-@router.post("/incidents/{incident_id}/actions/{action}", response=IncidentOut, summary="办理动作")
-def act(request, incident_id: int, action: str, payload: ActionIn):
+@router.post("/incidents/{incident_id}/actions/{action}", response={200: IncidentOut, **schemas.ACT},
+             summary="办理动作")
+def act(request, payload: ActionIn, action: Action, incident_id: int = Path(..., ge=1, le=schemas.MAX_ID)):
     get_incident_for_actor(request.user, incident_id)
     u, note = request.user, payload.note
     common = {"actor": u, "incident_id": incident_id, "expected_version": payload.version}
@@ -201,17 +226,40 @@ def act(request, incident_id: int, action: str, payload: ActionIn):
         "check_in": lambda: loop.incident_check_in(**common, reply=note),
         "archive": lambda: loop.incident_archive(**common),
     }
-    if action not in handlers:
-        raise HttpError(404, f"unknown action {action!r}; one of {', '.join(handlers)}")
     handlers[action]()
-    return out(Incident.objects.select_related("subclass", "grid", "town", "department").get(pk=incident_id))
+    return _fresh(incident_id)
 
 
-@router.get("/dashboard", summary="指挥中心指标（与页面同一口径）")
-def dashboard(request, town: str = "", days: int = 30):
-    start, end, label = period({"days": days})
+class IndicatorOut(Schema):
+    key: str
+    label: str
+    value: float | None
+    numerator: int
+    denominator: int | None
+    num_key: str
+    den_key: str | None
+    is_rate: bool
+
+
+class DashboardOut(Schema):
+    period: str
+    start: dt.datetime
+    end: dt.datetime
+    counts: dict[str, int]
+    avg_handle_hours: float | None
+    indicators: list[IndicatorOut]
+
+
+class DashboardQuery(Schema):
+    town: schemas.TownCode | None = None
+    days: int = Field(30, ge=1, le=366)
+
+
+@router.get("/dashboard", response={200: DashboardOut, **schemas.READ_LIST}, summary="指挥中心指标（与页面同一口径）")
+def dashboard(request, params: Query[DashboardQuery]):
+    start, end, label = period({"days": params.days})
     qs = incident_list(actor=request.user)
-    if town:
-        qs = qs.filter(town__code=town)
+    if params.town:
+        qs = qs.filter(town__code=params.town)
     figures = indicators.compute(qs, start, end)
     return {"period": label, "start": start, "end": end, **figures}

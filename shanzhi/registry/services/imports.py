@@ -204,6 +204,10 @@ class Importer(abc.ABC):
         for col in self.columns:
             pos = positions.get(col.header)
             raw = cells[pos].strip() if pos is not None and pos < len(cells) and cells[pos] is not None else ""
+            if "\x00" in raw or any(ord(ch) < 32 and ch not in "\t\n\r" for ch in raw):
+                errors.append(RowError(rownum, col.header, _("含有不可见的控制字符，请清理后重新导入")))
+                ok = False
+                continue
             if not raw:
                 if col.required:
                     errors.append(RowError(rownum, col.header, _("必填")))
@@ -495,17 +499,23 @@ def registry_import(
                 progress(len(chunk))
             chunk.clear()
 
-        for rownum, cells in enumerate(rows, start=2):
-            if not any(cells):
-                continue
-            result.total += 1
-            values = importer.parse_row(rownum, cells, positions, errors)
-            if values is not None:
-                chunk.append((rownum, values))
-            if len(chunk) >= CHUNK:
+        try:
+            for rownum, cells in enumerate(rows, start=2):
+                if not any(cells):
+                    continue
+                result.total += 1
+                values = importer.parse_row(rownum, cells, positions, errors)
+                if values is not None:
+                    chunk.append((rownum, values))
+                if len(chunk) >= CHUNK:
+                    flush()
+            if chunk:
                 flush()
-        if chunk:
-            flush()
+        except FileFormatError as exc:
+            result.header_error = str(exc)
+            result.created = 0
+            transaction.set_rollback(True)
+            return result
         result.error_count = len(errors)
         result.errors = errors[:MAX_REPORTED_ERRORS]
         if errors or dry_run:

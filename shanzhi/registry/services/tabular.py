@@ -47,7 +47,28 @@ def read_rows(source: str | Path | bytes, filename: str = "") -> tuple[list[str]
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise FileFormatError("文件是空的") from None
-    return header, ([c.strip() for c in row] for row in reader)
+    except csv.Error as exc:
+        raise FileFormatError(f"第 1 行无法读取：{_csv_reason(exc)}") from None
+    return header, _csv_rows(reader)
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return f"有单元格超过 {csv.field_size_limit():,} 个字符"
+    return text
+
+
+def _csv_rows(reader) -> Iterator[list[str]]:
+    """Rows of a CSV; a broken line stops the file with its line number (nothing is written)."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise FileFormatError(f"第 {reader.line_num} 行无法读取：{_csv_reason(exc)}") from None
+        yield [c.strip() for c in row]
 
 
 def _cell(value) -> str:
