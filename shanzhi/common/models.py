@@ -47,6 +47,10 @@ class AuditLog(models.Model):
     # a town read only their town's rows; rows about no place are for county-wide auditors.
     region = models.ForeignKey("geo.Region", verbose_name=_("所属区划"), null=True, blank=True,
                                on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    # The hash chain (see common/audit_chain.py): set once by the sealer, then frozen by the
+    # database's triggers like every other column.
+    seq = models.BigIntegerField(_("链序号"), null=True, blank=True, unique=True, editable=False)
+    chain = models.CharField(_("链哈希"), max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -3,6 +3,7 @@
 SCHEDULE = [
     ("case-deadlines", 60, "shanzhi.cases.tasks.check_deadlines"),
     ("notify-outbox", 30, "shanzhi.notify.tasks.deliver_outbox"),
+    ("audit-chain", 60, "shanzhi.common.tasks.seal_audit_log"),
     ("appraisal", 3600, "shanzhi.command.tasks.appraise_months"),
     ("dashboards", 60, "shanzhi.command.tasks.refresh_dashboards"),
     ("dashboards-90d", 600, "shanzhi.command.tasks.refresh_long_dashboards"),

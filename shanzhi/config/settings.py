@@ -36,6 +36,11 @@ DEBUG = _env_bool("SHANZHI_DEBUG", False)
 SECRET_KEY = os.environ.get("SHANZHI_SECRET_KEY") or _file_secret("secret.key", 32)
 # 32 bytes hex: the first 16 bytes are the SM4 key, the rest keys the SM3 blind index.
 SEAL_KEY = os.environ.get("SHANZHI_SEAL_KEY") or _file_secret("seal.key", 32)
+# A seal key generated into the data directory sits beside the database and its backups: fine for
+# the demo, refused for a real deployment (shanzhi.common.keys) unless the operator says so.
+SEAL_KEY_IN_DATA_DIR = not os.environ.get("SHANZHI_SEAL_KEY")
+DEMO = _env_bool("SHANZHI_DEMO", False)
+ALLOW_LOCAL_KEYS = _env_bool("SHANZHI_ALLOW_LOCAL_KEYS", False)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("SHANZHI_ALLOWED_HOSTS", "*").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("SHANZHI_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()

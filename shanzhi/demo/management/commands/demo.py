@@ -26,7 +26,10 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)
         if rebuild:
-            call_command("flush", interactive=False, verbosity=0)
+            from shanzhi.common.audit_chain import guard_suspended
+
+            with guard_suspended():  # the only place an audit row is ever removed: a demo rebuilt from scratch
+                call_command("flush", interactive=False, verbosity=0)
         if not demo_exists():
             started = time.monotonic()
             self.stdout.write(f"生成演示县（江阴市，规模 {scale}，种子 {seed}）…")
@@ -62,7 +65,8 @@ class Command(BaseCommand):
 
     def serve(self):
         port = os.environ.get("SHANZHI_PORT", "8000")
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shanzhi.config.settings"}
+        # The demo's key may live in its data directory (shanzhi.common.keys refuses that elsewhere).
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shanzhi.config.settings", "SHANZHI_DEMO": "1"}
         call_command("collectstatic", interactive=False, verbosity=0)
         py = sys.executable
         procs = [
