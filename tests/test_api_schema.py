@@ -18,6 +18,20 @@ schema.config.checks.positive_data_acceptance.expected_statuses = ["2xx", "401",
 ALL_CHECKS = CHECKS.get_all()
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The real WSGI handler closes database connections after each request; inside a test's
+    transaction that would end the test (Django's own test client switches this off the same way)."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def api_headers(cast, db):
     from shanzhi.accounts.models import Post

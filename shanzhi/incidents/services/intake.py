@@ -162,12 +162,19 @@ def _by_address(address_code: str, address_text: str) -> Placement | None:
     return Placement(hit.lon, hit.lat, hit.grid_id, hit.grid.region_id, hit.grid.town_id)
 
 
+_county_names: dict[int, str] = {}
+
+
 def places_prefix() -> str:
-    """The county's name as standard addresses begin with it (江阴市…)."""
+    """The county's name as standard addresses begin with it (江阴市…); remembered per process."""
     from shanzhi.geo.models import Region
 
     county_id = _default_county_id()
-    return Region.objects.filter(pk=county_id).values_list("name", flat=True).first() or "" if county_id else ""
+    if not county_id:
+        return ""
+    if county_id not in _county_names:
+        _county_names[county_id] = Region.objects.filter(pk=county_id).values_list("name", flat=True).first() or ""
+    return _county_names[county_id]
 
 
 def _placement(point, crs, address_code, address_text) -> Placement:
