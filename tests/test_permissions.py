@@ -2,6 +2,7 @@
 
 import pytest
 
+from shanzhi.accounts.models import Post
 from shanzhi.common.jurisdiction import scope_for
 from shanzhi.common.models import AuditLog
 from shanzhi.geo.models import Grid
@@ -137,3 +138,109 @@ def test_town_outlines_are_scoped(cast):
     names = {f["properties"]["name"] for f in login(cast.town_leader).get("/geo/towns.geojson").json()["features"]}
     assert names == {"徐霞客镇"}
     assert len(login(cast.county_leader).get("/geo/towns.geojson").json()["features"]) == 17
+
+
+# --------------------------------------------------------------------------- references inside writes
+def _foreign_and_missing(cast, huashi):
+    """A case, a department, a grid and an extension request of another town, beside ids that do
+    not exist: every write that names one must answer both alike and change nothing."""
+    from shanzhi.accounts.models import Department
+    from shanzhi.incidents.services import loop
+    from shanzhi.incidents.services.intake import incident_report
+
+    grid = Grid.objects.filter(town=huashi, level=2).order_by("code").first()
+    there = incident_report(actor=None, source="hotline", description="华士镇井盖缺失", lon=grid.center_lon,
+                            lat=grid.center_lat, subclass_code="0801")[0]
+    outsider_dispatcher = Post.objects.filter(role="dispatcher", region=huashi).first().user
+    loop.incident_register(actor=outsider_dispatcher, incident_id=there.pk)
+    loop.incident_dispatch(actor=outsider_dispatcher, incident_id=there.pk,
+                           department=Department.objects.filter(region=huashi).first().pk)
+    handler = Post.objects.filter(department=there.__class__.objects.get(pk=there.pk).department,
+                                  role="dept_handler").first().user
+    loop.incident_accept(actor=handler, incident_id=there.pk)
+    request = loop.incident_request_extension(actor=handler, incident_id=there.pk, amount=1, unit="working_days",
+                                              reason="协调")
+    return {"case": there, "department": Department.objects.filter(region=huashi).first(), "grid": grid,
+            "request": request}
+
+
+def test_every_reference_in_a_write_treats_outside_like_missing(cast, huashi):
+    import json
+
+    from shanzhi.incidents.models import Incident
+    from shanzhi.incidents.services import loop
+    from shanzhi.incidents.services.intake import incident_report
+
+    foreign = _foreign_and_missing(cast, huashi)
+    home = Grid.objects.get(posts__user=cast.informant)
+
+    def fresh(status="reported"):
+        inc = incident_report(actor=cast.informant, source="patrol", description="马镇路边垃圾", lon=home.center_lon,
+                              lat=home.center_lat)[0]
+        if status in ("registered", "handling"):
+            loop.incident_register(actor=cast.dispatcher, incident_id=inc.pk)
+        if status == "handling":
+            loop.incident_dispatch(actor=cast.dispatcher, incident_id=inc.pk, department_code="JY-CG")
+            loop.incident_accept(actor=cast.dept_handler, incident_id=inc.pk)
+        return Incident.objects.get(pk=inc.pk)
+
+    web, api = login(cast.dispatcher), login(cast.dispatcher)
+    county = login(cast.county_dispatcher)
+    cases = [
+        # (who, status, web action, form field, foreign value, missing value)
+        (web, "reported", "merge", "into", foreign["case"].pk, 10**9),
+        (web, "registered", "dispatch", "department", foreign["department"].pk, 10**9),
+        (web, "registered", "whistle", "departments", [foreign["department"].pk, 1], [10**9, 1]),
+        (county, None, "locate", "grid", foreign["grid"].pk, 10**9),
+        (login(cast.dispatcher), "handling", "extend_decide", "request", foreign["request"].pk, 10**9),
+    ]
+    for client, status, action, field, outside, missing in cases:
+        if status is None:
+            inc = incident_report(actor=None, source="api", description="位置不明的路灯", address_text="某处")[0]
+            inc = Incident.objects.get(pk=inc.pk)
+            client = login(cast.county_dispatcher)
+            # A county dispatcher's scope is the whole county: no grid is foreign to it, so an id
+            # that can never exist (0) stands in for "outside" and must read like a missing one.
+            outside = 0
+        else:
+            inc = fresh(status)
+        answers = []
+        for value in (outside, missing):
+            resp = client.post(f"/incidents/{inc.pk}/act/{action}/", {field: value, "version": inc.version,
+                                                                      "approve": "1", "note": "测试"})
+            answers.append((resp.status_code, _alert(resp)))
+        assert answers[0] == answers[1] and answers[0][0] == 400, (action, answers)
+        after = Incident.objects.get(pk=inc.pk)
+        assert (after.status, after.department_id, after.grid_id, after.version) == \
+            (inc.status, inc.department_id, inc.grid_id, inc.version), action
+    # The same through the API, by code or number.
+    inc = fresh("registered")
+    for action, body_out, body_missing in [
+        ("dispatch", {"department_code": foreign["department"].code}, {"department_code": "NO-SUCH"}),
+        ("whistle", {"department_code": "JY-CG", "departments": [foreign["department"].code]},
+         {"department_code": "JY-CG", "departments": ["NO-SUCH"]}),
+        ("merge", {"into_number": foreign["case"].number}, {"into_number": "209901019999"}),
+    ]:
+        target = inc if action != "merge" else fresh("reported")
+        a = api.post(f"/api/v1/incidents/{target.pk}/actions/{action}", json.dumps(body_out),
+                     content_type="application/json")
+        b = api.post(f"/api/v1/incidents/{target.pk}/actions/{action}", json.dumps(body_missing),
+                     content_type="application/json")
+        assert a.status_code == b.status_code == 422 and a.json()["errors"] == b.json()["errors"], action
+        assert foreign["case"].number not in a.content.decode()
+    # A foreign case's number in an action URL is a 404, like a number that does not exist.
+    assert api.post(f"/api/v1/incidents/{foreign['case'].pk}/actions/accept", "{}",
+                    content_type="application/json").status_code == 404
+    assert api.post("/api/v1/incidents/999999999/actions/accept", "{}", content_type="application/json").status_code == 404
+    # Patrols start only in one's own grid.
+    worker = login(cast.grid_worker)
+    a = worker.post("/incidents/patrols/start/", {"grid": foreign["grid"].pk})
+    b = worker.post("/incidents/patrols/start/", {"grid": 10**9})
+    assert a.status_code == b.status_code == 400 and a.content == b.content
+
+
+def _alert(resp) -> str:
+    import re
+
+    found = re.search(r'role="alert">([^<]*)<', resp.content.decode())
+    return found.group(1) if found else resp.content.decode()[:200]
