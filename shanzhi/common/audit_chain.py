@@ -122,7 +122,7 @@ SQLITE_GUARD = [
     f'CREATE TRIGGER shanzhi_audit_no_update BEFORE UPDATE ON "{TABLE}" WHEN NOT ('
     f"OLD.seq IS NULL AND NEW.seq IS NOT NULL AND OLD.chain = '' AND NEW.chain <> '' AND "
     + " AND ".join(f"NEW.{c} IS OLD.{c}" for c in ["id", *_COLUMNS])
-    + f") BEGIN SELECT RAISE(ABORT, 'audit rows are append-only (UPDATE refused)'); END",
+    + ") BEGIN SELECT RAISE(ABORT, 'audit rows are append-only (UPDATE refused)'); END",
 ]
 SQLITE_DROP = ["DROP TRIGGER IF EXISTS shanzhi_audit_no_delete", "DROP TRIGGER IF EXISTS shanzhi_audit_no_update"]
 

@@ -51,7 +51,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"善治演示平台： http://127.0.0.1:{port}/"))
         self.stdout.write(f"所有演示账号的密码：{DEMO_PASSWORD}（也可用手机号登录）")
         self.stdout.write(f"{'用户名':<16}{'姓名':<8}{'角色':<14}{'手机号':<13}岗位")
-        for username in ["admin", "county_leader", "town_leader", "dispatcher", "dept_handler", "grid_chief",
+        for username in ["admin", "county_leader", "county_dispatcher", "town_leader", "dispatcher", "dept_handler", "grid_chief",
                          "grid_worker", "informant", "grid_inspector", "liaison", "patroller", "window_clerk",
                          "reviewer", "officer", "civil_affairs", "auditor", "citizen", "outsider"]:
             user = User.objects.filter(username=username).first()
