@@ -95,11 +95,26 @@ def test_the_supervision_desk_lists_overdue_cases(cast):
 
     from django.utils import timezone
 
+    incident = report(cast, reported_at=timezone.now() - dt.timedelta(days=3))  # its registration clock has run out
+    page = login(cast.town_leader).get("/supervision/").content.decode()
+    assert incident.number in page.split("即将到期")[0]  # in the overdue list
+    assert login(cast.grid_worker).get("/supervision/").status_code == 403
+    assert login(cast.town_leader).get("/incidents/supervision/")["Location"] == "/supervision/"
+
+
+def test_my_work_lists_what_waits_for_each_post_soonest_first(cast):
+    from shanzhi.accounts.models import Department
+    from shanzhi.incidents.services import loop
+
     incident = report(cast)
-    Incident.objects.filter(pk=incident.pk).update(register_due=timezone.now() - dt.timedelta(hours=1))
-    page = login(cast.town_leader).get("/incidents/supervision/").content.decode()
-    assert incident.number in page
-    assert login(cast.grid_worker).get("/incidents/supervision/").status_code == 403
+    dispatcher = login(cast.dispatcher).get("/work/").content.decode()
+    assert "待受理" in dispatcher and incident.number in dispatcher
+    assert incident.number not in login(cast.dept_handler).get("/work/").content.decode()
+    loop.incident_register(actor=cast.dispatcher, incident_id=incident.pk)
+    loop.incident_dispatch(actor=cast.dispatcher, incident_id=incident.pk, department=Department.objects.get(code="JY-CG").pk)
+    handler = login(cast.dept_handler).get("/work/").content.decode()
+    assert "待签收" in handler and incident.number in handler
+    assert incident.number not in login(cast.outsider).get("/work/").content.decode()
 
 
 def test_a_likely_duplicate_is_merged_from_the_case_page(cast):

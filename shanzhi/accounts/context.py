@@ -14,6 +14,7 @@ def navigation(request):
     roles = scope_for(user).roles
     items = [
         {"key": "home", "label": _("工作台"), "url": reverse("accounts:home")},
+        {"key": "work", "label": _("我的待办"), "url": reverse("cases:work")},
         {"key": "grid", "label": _("一网格"), "url": reverse("geo:map")},
         {"key": "incidents", "label": _("事件"), "url": reverse("incidents:list")},
         {"key": "registry", "label": _("基础信息"), "url": reverse("registry:search")},

@@ -11,6 +11,7 @@ from ninja import Field, NinjaAPI, Path, Query, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from shanzhi.cases.api import router as cases_router
 from shanzhi.cases.errors import Conflict
 from shanzhi.common.coords import CoordinateError
 from shanzhi.geo.selectors import get_grid_for_actor, grid_list
@@ -178,3 +179,4 @@ def people(request, params: Query[PeopleQuery]):
 api.add_router("/geo", geo)
 api.add_router("/registry", registry)
 api.add_router("/", incidents_router)
+api.add_router("/", cases_router)

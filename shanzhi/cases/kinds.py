@@ -78,6 +78,21 @@ class CaseKind(abc.ABC):
     def timer_overdue(self, timer, now) -> None:
         """A running clock passed its deadline: mark it and start supervision (督办)."""
 
+    # --- my work and supervision -------------------------------------------------------------
+    def work(self, actor) -> list[tuple[str, QuerySet]]:
+        """What waits for this actor now: (label, cases) per kind of next move (我的待办)."""
+        return []
+
+    def desk_extras(self, actor) -> list[tuple[str, QuerySet]]:
+        """Kind-specific lists for the supervision desk (pending extensions, shelved …)."""
+        return []
+
+    def title(self, case) -> str:
+        return str(case)
+
+    def current_due(self, case):
+        return None
+
     # --- audit and display -------------------------------------------------------------------
     def audit_region_id(self, case) -> int | None:
         return None

@@ -31,6 +31,7 @@ urlpatterns = [
     path("registry/", include("shanzhi.registry.urls")),
     path("incidents/", include("shanzhi.incidents.urls")),
     path("center/", include("shanzhi.command.urls")),
+    path("", include("shanzhi.cases.urls")),
     path("messages/", include("shanzhi.notify.urls")),
     path("rate/<str:token>/", incident_views.rate, name="rate"),
     path("report/", incident_views.public_report, name="public_report"),

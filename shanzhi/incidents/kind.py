@@ -87,6 +87,46 @@ class IncidentKind(CaseKind):
         if settings.AUTO_ESCALATE_OVERDUE and timer.stage == "handle" and case.tier != "county":
             loop.incident_escalate(actor=None, incident_id=case.pk, reason=_("超期自动上报"), at=now, locked=case)
 
+    def work(self, actor):
+        """What waits for each post: the center registers and dispatches (and places what the
+        county could not), departments accept and handle what they lead, the grid verifies,
+        summoned departments report in."""
+        from .models import ExtensionRequest
+        from .permissions import COMMAND, GRID_SIDE, HANDLERS, roles_of
+
+        roles, scope = roles_of(actor), scope_for(actor)
+        mine = self.actionable(actor)
+        queues = []
+        if roles & COMMAND:
+            queues += [(_("待定位"), mine.filter(status=Status.REPORTED, town__isnull=True)),
+                       (_("待受理"), mine.filter(status=Status.REPORTED, town__isnull=False)),
+                       (_("待派遣"), mine.filter(status=Status.REGISTERED)),
+                       (_("待审批延期"), mine.filter(status=Status.HANDLING,
+                                                 extensions__state=ExtensionRequest.State.PENDING).distinct())]
+        if roles & HANDLERS and scope.department_ids:
+            led = mine.filter(department_id__in=scope.department_ids)
+            queues += [(_("待签收"), led.filter(status=Status.DISPATCHED)), (_("处置中"), led.filter(status=Status.HANDLING)),
+                       (_("待报到"), mine.filter(summons__department_id__in=scope.department_ids,
+                                                summons__checked_in_at__isnull=True,
+                                                status__in=[Status.DISPATCHED, Status.HANDLING]).distinct())]
+        if roles & GRID_SIDE:
+            queues.append((_("待核查"), mine.filter(status=Status.REPLIED)))
+        return [(label, qs.order_by("reported_at")) for label, qs in queues]
+
+    def desk_extras(self, actor):
+        from .models import ExtensionRequest
+
+        seen = self.visible(actor)
+        return [(_("待定位（未能自动落入网格的上报）"), seen.filter(status=Status.REPORTED, town__isnull=True)),
+                (_("待审批延期"), seen.filter(extensions__state=ExtensionRequest.State.PENDING).distinct()),
+                (_("挂账"), seen.filter(status=Status.SHELVED))]
+
+    def title(self, case):
+        return f"{case.subclass.name}：{case.description[:40]}"
+
+    def current_due(self, case):
+        return case.current_due
+
     def audit_region_id(self, case):
         return case.region_id or case.town_id
 

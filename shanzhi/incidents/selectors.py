@@ -10,7 +10,7 @@ from django.utils import timezone
 from shanzhi.common.jurisdiction import scope_for
 
 from .models import Incident, Summons
-from .states import OPEN, STAGE_OF, Status
+from .states import STAGE_OF
 
 
 def incident_list(*, actor) -> QuerySet:
@@ -44,17 +44,3 @@ def due_q(now=None, *, overdue: bool) -> Q:
         else:
             cond |= Q(status=status, **{f"{field}__gte": now})
     return cond
-
-
-def supervision_desk(*, actor, within_hours: float = 4) -> dict[str, QuerySet]:
-    """What is past its deadline, and what falls due soon, for a leader's supervision desk."""
-    now = timezone.now()
-    base = incident_list(actor=actor).filter(status__in=OPEN)
-    soon = Q(pk__in=[])
-    horizon = now + timezone.timedelta(hours=within_hours)
-    for status, stage in STAGE_OF.items():
-        soon |= Q(status=status, **{f"{stage}_due__gte": now, f"{stage}_due__lte": horizon})
-    return {"overdue": base.filter(due_q(now, overdue=True)), "soon": base.filter(soon),
-            "pending_extensions": base.filter(extensions__state="pending").distinct(),
-            "shelved": base.filter(status=Status.SHELVED),
-            "unplaced": base.filter(status=Status.REPORTED, town__isnull=True)}

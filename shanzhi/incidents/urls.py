@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import patrol_views, views
 
@@ -6,7 +7,7 @@ app_name = "incidents"
 urlpatterns = [
     path("", views.incident_index, name="list"),
     path("new/", views.incident_new, name="new"),
-    path("supervision/", views.supervision, name="supervision"),
+    path("supervision/", RedirectView.as_view(pattern_name="cases:supervision", permanent=True), name="supervision"),
     path("photo/<int:pk>/", views.photo, name="photo"),
     path("patrols/", patrol_views.patrol_index, name="patrols"),
     path("patrols/start/", patrol_views.patrol_start, name="patrol_start"),

@@ -21,7 +21,7 @@ from shanzhi.geo.selectors import grids_for_actor
 from . import permissions
 from .forms import ReportForm
 from .models import Attachment, ExtensionRequest, IncidentClass
-from .selectors import due_q, get_incident_for_actor, incident_list, supervision_desk
+from .selectors import due_q, get_incident_for_actor, incident_list
 from .services import loop
 from .services.intake import incident_report
 from .states import MOVES, OPEN, Action, Status
@@ -224,16 +224,6 @@ def photo(request, pk: int):
         raise Http404
     get_incident_for_actor(request.user, att.incident_id)  # 404 outside the jurisdiction
     return FileResponse(att.image.open("rb"), content_type="image/jpeg")
-
-
-@login_required
-def supervision(request):
-    if not permissions.roles_of(request.user) & (permissions.COMMAND | {"grid_inspector"}):
-        raise PermissionDenied
-    desk = supervision_desk(actor=request.user)
-    return render(request, "incidents/supervision.html", {
-        "desk": {k: v.order_by("reported_at")[:100] for k, v in desk.items()},
-        "counts": {k: v.count() for k, v in desk.items()}, "active": "center", "now": timezone.now()})
 
 
 @limit_by_ip("rate", limit=20)
