@@ -75,8 +75,13 @@ def test_get_requests_filters_and_exposes_no_personal_data(cast, key):
         "api_key": key, "service_code": "0802", "lat": grid.center_lat, "long": grid.center_lon,
         "description": "路灯不亮", "last_name": "王", "first_name": "秘密", "phone": "13899990000"}).json()[0][
         "service_request_id"]
+    # A report is published once the center has registered it (not while it waits to be checked).
+    assert Client().get(f"{BASE}/requests/{rid}.json").status_code == 404
+    from shanzhi.incidents.services import loop
+
+    loop.incident_register(actor=cast.dispatcher, incident_id=Incident.objects.get(number=rid).pk)
     one = Client().get(f"{BASE}/requests/{rid}.json").json()[0]
-    assert one["status"] == "open" and one["status_notes"] == "待受理" and one["service_code"] == "0802"
+    assert one["status"] == "open" and one["status_notes"] == "已立案待派遣" and one["service_code"] == "0802"
     assert one["requested_datetime"].endswith("+08:00")
     body = Client().get(f"{BASE}/requests.json", {"service_code": "0802", "status": "open"}).content.decode()
     assert rid in body and "13899990000" not in body and "秘密" not in body
@@ -91,8 +96,11 @@ def test_get_requests_filters_and_exposes_no_personal_data(cast, key):
 
 def test_xml_requests_have_the_spec_shape(cast, key):
     grid = home_grid(cast)
-    Client().post(f"{BASE}/requests.json", {"api_key": key, "service_code": "0101", "lat": grid.center_lat,
-                                            "long": grid.center_lon, "description": "垃圾"})
+    rid = Client().post(f"{BASE}/requests.json", {"api_key": key, "service_code": "0101", "lat": grid.center_lat,
+                                                  "long": grid.center_lon, "description": "垃圾"}).json()[0]["service_request_id"]
+    from shanzhi.incidents.services import loop
+
+    loop.incident_register(actor=cast.dispatcher, incident_id=Incident.objects.get(number=rid).pk)
     root = ET.fromstring(Client().get(f"{BASE}/requests.xml", {"service_code": "0101"}).content)
     assert root.tag == "service_requests"
     req = root.find("request")

@@ -25,7 +25,8 @@ def test_a_patrol_round_tracks_distance_and_reports_a_problem(cast):
     lon, lat = grid.center_lon, grid.center_lat
     gx, gy = wgs84_to_gcj02(lon + 0.001, lat)
     patrols.patrol_track(actor=cast.grid_worker, round_id=patrol.pk,
-                         points=[{"lon": lon, "lat": lat, "t": 1}, {"lon": gx, "lat": gy, "t": 60, "crs": "gcj02"}])
+                         points=[{"lon": lon, "lat": lat, "t": patrol.started_at.timestamp() + 1},
+                                 {"lon": gx, "lat": gy, "t": patrol.started_at.timestamp() + 60, "crs": "gcj02"}])
     patrol.refresh_from_db()
     assert 90 < patrol.distance_m < 100  # 0.001° of longitude at 31.8° N ≈ 94.6 m
     items = patrols.items_for(grid)

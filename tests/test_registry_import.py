@@ -76,7 +76,7 @@ def test_duplicates_within_the_file_and_against_the_database_are_reported(cast):
                      f"丙,{existing.id_number},,,{addr.code},,,,")
     result = registry_import(actor=worker, kind="person", source=data, filename="p.csv")
     messages = {(e.row, e.message) for e in result.errors}
-    assert (3, "与文件中前面的行重复") in messages and (4, "该身份证号已在系统中登记") in messages
+    assert (3, "与文件中前面的行重复") in messages and (4, "该身份证号已在您的辖区登记") in messages
 
 
 def test_an_address_outside_the_users_jurisdiction_is_refused(cast):

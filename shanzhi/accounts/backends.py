@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from shanzhi.common import audit, crypto
+from shanzhi.common.ratelimit import client_ip
 
 from .models import LoginThrottle, User
 
@@ -35,10 +36,6 @@ def home_region_id(user) -> int | None:
         return None
     return post.region_id or (post.grid.region_id if post.grid_id else None) or (
         post.department.region_id if post.department_id else None)
-
-
-def client_ip(request) -> str:
-    return (request.META.get("REMOTE_ADDR") if request is not None else "") or "unknown"
 
 
 def _account_key(user, login: str) -> str:

@@ -72,9 +72,13 @@ def _waiting(user) -> list[dict]:
 
 @login_required
 def home(request):
+    from django.shortcuts import redirect
+
     from shanzhi.incidents import permissions
 
     posts = Post.objects.filter(user=request.user, is_active=True).select_related("region", "grid", "department")
+    if not request.user.is_superuser and {p.role for p in posts} <= {"citizen"}:
+        return redirect("onewindow:hall")  # residents and companies: their online hall, not a staff desk
     pillars = {SPECS[p.role].pillar for p in posts}
     roles = permissions.roles_of(request.user)
     return render(request, "accounts/home.html", {

@@ -14,6 +14,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from shanzhi.cases.api import router as cases_router
 from shanzhi.cases.errors import Conflict
 from shanzhi.common.coords import CoordinateError
+from shanzhi.common.ratelimit import client_ip
 from shanzhi.geo.selectors import get_grid_for_actor, grid_list
 from shanzhi.geo.spatial import locate
 from shanzhi.incidents.api import router as incidents_router
@@ -166,13 +167,14 @@ class PeopleQuery(Schema):
     q: str = Field(min_length=1, max_length=60, pattern=r"\S", description="姓名、身份证号、手机号或地址")
 
 
-@registry.get("/people", response={200: list[PersonOut], **schemas.READ_LIST}, summary="人口查询（身份证号、手机号脱敏）")
+@registry.get("/people", response={200: list[PersonOut], 403: schemas.ErrorOut, **schemas.READ_LIST},
+              summary="人口查询（身份证号、手机号脱敏；按完整号码查找需要查看权限，并记入审计）")
 def people(request, params: Query[PeopleQuery]):
     return [
         {"id": p.id, "name": p.name, "id_number": p.id_masked, "phone": p.phone_masked, "gender": p.gender,
          "birth_year": p.birth_year, "address": p.address.full_text if p.address else "",
          "grid": p.grid.name if p.grid else ""}
-        for p in registry_selectors.person_search(request.user, params.q)
+        for p in registry_selectors.person_search(request.user, params.q, ip=client_ip(request))
     ]
 
 

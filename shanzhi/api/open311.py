@@ -14,7 +14,9 @@ numbers, the reporter's name and "张先生"-style references.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+import unicodedata
 from xml.etree import ElementTree as ET
 
 from django.core.exceptions import ValidationError
@@ -45,7 +47,15 @@ def _iso(value: dt.datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="seconds") if value else None
 
 
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _xml(root: str, item: str | None, payload) -> bytes:
+    """XML that always parses: characters XML 1.0 cannot carry are dropped from the text."""
+
+    def text(value) -> str:
+        return XML_ILLEGAL.sub("", str(value))
+
     def build(parent, data):
         for key, value in data.items():
             if value is None:
@@ -54,11 +64,11 @@ def _xml(root: str, item: str | None, payload) -> bytes:
                 holder = ET.SubElement(parent, key)
                 for entry in value:
                     child = ET.SubElement(holder, key[:-1] if key.endswith("s") else "item")
-                    build(child, entry) if isinstance(entry, dict) else setattr(child, "text", str(entry))
+                    build(child, entry) if isinstance(entry, dict) else setattr(child, "text", text(entry))
             elif isinstance(value, bool):
                 ET.SubElement(parent, key).text = "true" if value else "false"
             else:
-                ET.SubElement(parent, key).text = str(value)
+                ET.SubElement(parent, key).text = text(value)
 
     top = ET.Element(root)
     for entry in payload if isinstance(payload, list) else [payload]:
@@ -103,7 +113,9 @@ def _service(cls: IncidentClass) -> dict:
 @endpoint
 @require_http_methods(["GET"])
 def discovery(request, fmt):
-    base = request.build_absolute_uri("/open311/v2/")
+    from django.conf import settings
+
+    base = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/open311/v2/"  # never the request's Host header
     payload = {"changeset": "2026-11-22T00:00:00+08:00", "contact": "江阴市综合管理服务指挥中心",
                "key_service": "向平台管理员申请（shanzhi apikey create NAME）",
                "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": base,
@@ -128,26 +140,33 @@ def service_definition(request, fmt, code: str):
     return _respond(fmt, "service_definition", None, {"service_code": cls.code, "attributes": []})
 
 
-PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])|(?<!\d)\d{15}(?!\d)")
+# Any run of seven or more digits, however separated (spaces, dots, dashes, full-width forms after
+# NFKC), is a number someone could call or look up: phones, ID numbers, plates, accounts.
+NUMBER_RUN = re.compile(r"(?:\d[\s.\-·_/]{0,2}){6,}\d[\dXx]?")
 HONORIFIC = re.compile(r"[\u4e00-\u9fa5](?=(?:先生|女士|阿姨|大爷|大妈|大姐|师傅|老板娘|老板|老师|同志|奶奶|爷爷))")
+# A person named after a word that introduces one (报告人李明, 户主张三, 我叫王五 …).
+NAMED = re.compile(r"(报告人|反映人|联系人|当事人|投诉人|举报人|户主|业主|房东|租户|村民|居民|老人|我叫|本人|姓名[:：]?)"
+                   r"\s*(?!反映|说|称|在|的|和|与|们|家|楼|区)(?:[\u4e00-\u9fa5]{2,3}?(?=反映|说|称|家|在|的|和|与|，|,|。|、|\s|$)|[\u4e00-\u9fa5]{2})")
 DOOR = re.compile(r"\d+\s*(?:号楼|号|幢|栋|单元|室|楼|层)")
 
 
 def public_text(text: str, names=()) -> str:
-    """Free text as the public feed shows it: no phone or ID numbers, no reporter's name, no
-    '张先生'-style references to a person."""
+    """Free text as the public feed shows it: no numbers that identify or reach a person, no
+    reporter's name, no '张先生' or '户主张三'."""
+    text = unicodedata.normalize("NFKC", text)
     for name in names:
         if name and len(name) >= 2:
             text = text.replace(name, "**")
-    text = ID_NUMBER.sub("[证件号已隐去]", text)
-    text = PHONE.sub("[电话已隐去]", text)
+    text = NUMBER_RUN.sub("[号码已隐去]", text)
+    text = NAMED.sub(lambda m: m.group(1) + "**", text)
     return HONORIFIC.sub("某", text)
 
 
 def published():
-    """Only classes the county publishes (纠纷, 治安, 困难救助 and similar never are)."""
-    return Incident.objects.exclude(subclass__open_data=OpenData.PRIVATE)
+    """Only classes the county publishes (纠纷, 治安, 困难救助 and similar never are), and only cases
+    the center has registered (not reports waiting to be checked, not voided or merged ones)."""
+    return Incident.objects.exclude(subclass__open_data=OpenData.PRIVATE).exclude(
+        status__in=[Status.REPORTED, Status.VOIDED, Status.MERGED])
 
 
 def _request_out(i: Incident) -> dict:
@@ -161,7 +180,8 @@ def _request_out(i: Incident) -> dict:
         "status_notes": i.get_status_display() if i.status not in (Status.VOIDED, Status.MERGED)
         else f"{i.get_status_display()}" + (f"（合并至 {i.merged_into.number}）" if i.merged_into_id else ""),
         "service_name": i.subclass.name, "service_code": i.subclass.code,
-        "description": public_text(i.description, [i.reporter_name]),
+        # Matters at people's homes carry no free text at all: the class says what it is about.
+        "description": f"{i.subclass.name}（详情不公开）" if coarse else public_text(i.description, [i.reporter_name]),
         "agency_responsible": i.department.name if i.department_id else "", "service_notice": "",
         "requested_datetime": _iso(i.reported_at), "updated_datetime": _iso(i.updated_at),
         "expected_datetime": _iso(i.handle_due or i.current_due), "address": DOOR.sub("", address) if coarse else address,
@@ -175,6 +195,9 @@ def _parse_date(value: str, name: str, errors: list):
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         errors.append(("400", f"{name} must be a W3C datetime"))
+        return None
+    if not 1970 <= parsed.year <= 2100:
+        errors.append(("400", f"{name} must be between 1970 and 2100"))
         return None
     return parsed if parsed.tzinfo else timezone.make_aware(parsed)
 
@@ -235,12 +258,14 @@ def _create(request, fmt):
     if errors:
         raise Open311Error(400, errors)
     idem = (request.headers.get("Idempotency-Key") or "").strip()
+    if len(idem) > 255:
+        raise Open311Error(400, [("400", "Idempotency-Key must be at most 255 characters")])
     try:
         incident, created = incident_report(
             actor=key.user, source="api", description=data.get("description", ""), subclass_code=code,
             lon=lon or None, lat=lat or None, crs="wgs84", address_text=address,
             address_code=data.get("address_id", ""),
-            external_id=f"idem:{key.user_id}:{idem}"[:64] if idem else None,
+            external_id="idem:" + hashlib.sha256(idem.encode()).hexdigest()[:40] if idem else None,
             reporter_name=" ".join(x for x in (data.get("last_name", ""), data.get("first_name", "")) if x),
             reporter_phone=data.get("phone", ""))
     except ValidationError as exc:
@@ -267,7 +292,9 @@ def request_detail(request, fmt, request_id: str):
 @endpoint
 @require_http_methods(["GET"])
 def token(request, fmt, token_id: str):
-    incident = published().filter(number=token_id).first()
+    # A token only says which number a request got: it answers as soon as the request exists
+    # (except for the classes never published), before the center has registered it.
+    incident = Incident.objects.exclude(subclass__open_data=OpenData.PRIVATE).filter(number=token_id).first()
     if incident is None:
         raise Open311Error(404, [("404", f"token {token_id} not found")])
     return _respond(fmt, "service_requests", "request", [{"service_request_id": incident.number, "token": token_id}])

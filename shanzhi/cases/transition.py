@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -25,6 +25,8 @@ from shanzhi.common import audit
 from .clocks import Clocks
 from .errors import Conflict
 from .kinds import CaseKind
+
+MAX_NOTE = 500  # a step's note, opinion or reason (an attached document carries more)
 
 
 def is_person(actor) -> bool:
@@ -72,6 +74,8 @@ class CaseMove:
                actor_label: str = "", **step_fields):
         """Status, version, step row and audit row for this move; returns the step."""
         kind, case, person = self.kind, self.case, is_person(self.actor)
+        if len(note or "") > MAX_NOTE:
+            raise ValidationError({"note": ValidationError(_("说明不能超过 %(n)d 字") % {"n": MAX_NOTE}, code="too_long")})
         if self.spec.target is not None:
             case.status = self.spec.target
         after = _snapshot(kind, case)

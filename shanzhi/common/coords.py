@@ -22,14 +22,14 @@ class CoordinateError(ValueError):
 def normalise_crs(crs: str | None) -> str:
     key = (crs or "wgs84").strip().lower()
     if key not in _ALIASES:
-        raise CoordinateError(f"unknown coordinate system {crs!r}; use wgs84, gcj02 or bd09")
+        raise CoordinateError(f"坐标系 {str(crs)[:20]} 无法识别，应为 wgs84、gcj02 或 bd09")
     return _ALIASES[key]
 
 
 def to_wgs84(lon: float, lat: float, crs: str | None = "wgs84") -> tuple[float, float]:
     lon, lat = float(lon), float(lat)
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise CoordinateError("longitude must be within ±180 and latitude within ±90")
+        raise CoordinateError("经度应在 −180～180 之间，纬度应在 −90～90 之间")
     system = normalise_crs(crs)
     if system == "gcj02":
         return gcj02_to_wgs84(lon, lat)

@@ -2,36 +2,47 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
-TEXT_BODIES = ("application/json", "text/", "application/xml", "application/x-www-form-urlencoded")
+# Control characters no text field may hold (tab, line feed and carriage return are fine), and
+# the bidirectional overrides that make a name or a date read backwards on screen.
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+FORBIDDEN_ESCAPED = re.compile(rb"\\u(00[01][0-8bcefBCEF]|001[0-9a-fA-F]|007[fF]|202[a-eA-E]|206[6-9])")
 
 
-def _has_nul(request) -> bool:
-    if "\x00" in request.path or any("\x00" in k or any("\x00" in v for v in vs) for k, vs in request.GET.lists()):
+def _bad(text: str) -> bool:
+    return bool(FORBIDDEN.search(text))
+
+
+def _has_forbidden(request) -> bool:
+    if _bad(request.path) or any(_bad(k) or any(_bad(v) for v in vs) for k, vs in request.GET.lists()):
         return True
-    content_type = request.content_type or ""
-    if content_type.startswith("multipart/form-data"):
-        # Uploaded files may hold NULs; form fields may not.
-        return any("\x00" in k or any("\x00" in v for v in vs) for k, vs in request.POST.lists())
-    if request.method in ("POST", "PUT", "PATCH") and content_type.startswith(TEXT_BODIES):
-        body = request.body
-        return b"\x00" in body or b"\\u0000" in body.lower()
-    return False
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return False
+    if (request.content_type or "").startswith("multipart/form-data"):
+        # Uploaded files may hold any bytes; the form's fields may not.
+        return any(_bad(k) or any(_bad(v) for v in vs) for k, vs in request.POST.lists())
+    body = request.body  # whatever its declared type: a JSON body sent as text/plain is still text
+    if FORBIDDEN_ESCAPED.search(body):
+        return True
+    return _bad(body.decode("utf-8", errors="ignore"))
 
 
 class RejectNulBytes:
-    """A NUL character in a query, a form field or a text body is refused with 400 before any
-    view sees it: PostgreSQL cannot store it, and no legitimate text carries one."""
+    """A NUL or another control character (or a bidirectional override) in a query, a form field
+    or a body is refused before any view sees it: PostgreSQL cannot store NUL, spreadsheets and
+    XML cannot hold the others, and no legitimate text carries them. 400 on pages, 422 in the API."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if _has_nul(request):
-            message = _("请求中含有不可见的空字符（NUL），已拒绝")
+        if _has_forbidden(request):
+            message = _("请求中含有不可见的控制字符（如空字符 NUL），已拒绝")
             if request.path.startswith("/api/"):
                 # Text is well formed but carries a character no field may hold: refused by rule (422).
                 return JsonResponse({"detail": message, "code": "nul_character"}, status=422,
@@ -71,8 +82,9 @@ def content_security_policy() -> str:
 
 
 class SecurityHeaders:
-    """Content-Security-Policy on every response (the API docs page, which loads its own inline
-    bootstrap, gets a looser one). HSTS comes from Django's SECURE_HSTS_SECONDS behind HTTPS."""
+    """Content-Security-Policy on every response; pages for a signed-in user are never stored by
+    a browser or a proxy cache (they carry personal data). HSTS comes from Django's
+    SECURE_HSTS_SECONDS behind HTTPS."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -80,11 +92,10 @@ class SecurityHeaders:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.path.startswith("/api/v1/docs"):
-            response.setdefault("Content-Security-Policy", self.policy.replace("script-src 'self'",
-                                                                               "script-src 'self' 'unsafe-inline'"))
-        else:
-            response.setdefault("Content-Security-Policy", self.policy)
+        response.setdefault("Content-Security-Policy", self.policy)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "Cache-Control" not in response:
+            response["Cache-Control"] = "private, no-store"
         return response
 
 

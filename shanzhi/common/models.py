@@ -23,6 +23,7 @@ class AuditLog(models.Model):
         UPDATE = "update", _("修改")
         DELETE = "delete", _("删除")
         REVEAL = "reveal", _("查看明文")
+        LOOKUP = "lookup", _("按号码查找")
         EXPORT = "export", _("导出")
         IMPORT = "import", _("导入")
         LOGIN = "login", _("登录")

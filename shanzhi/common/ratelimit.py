@@ -27,8 +27,25 @@ def hit(key: str, limit: int, window: int = 60) -> bool:
     return count <= limit
 
 
+def count(key: str, window: int = 60) -> int:
+    """How many hits ``key`` has in the current window (without adding one)."""
+    return cache.get(f"rl:{key}:{int(_clock() // window)}") or 0
+
+
 def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The client's address. Behind a reverse proxy listed in SHANZHI_TRUSTED_PROXIES the address
+    comes from X-Forwarded-For (the nearest hop the proxies did not add), so limits and login
+    locks apply per real client, not to everyone behind the proxy."""
+    if request is None:
+        return "unknown"
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    trusted = settings.TRUSTED_PROXIES
+    if trusted and remote in trusted:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        for hop in reversed(hops):
+            if hop not in trusted:
+                return hop[:45]
+    return remote
 
 
 def limit_by_ip(scope: str, *, limit: int | None = None, window: int = 60, methods=("POST",)):

@@ -34,7 +34,20 @@ def readyz(request):
         checks["queue"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["queue"] = f"error: {exc.__class__.__name__}"
-    ok = checks.get("database") == "ok" and checks.get("queue") == "ok"
+    try:
+        from django.utils import timezone
+
+        from shanzhi.notify.models import Outbox
+
+        oldest = Outbox.objects.filter(state=Outbox.State.PENDING).order_by("next_attempt_at").values_list(
+            "next_attempt_at", flat=True).first()
+        lag = int((timezone.now() - oldest).total_seconds()) if oldest else 0
+        checks["outbox_lag_seconds"] = max(0, lag)
+        # Messages waiting ten minutes past their time mean no worker is delivering them.
+        checks["delivery"] = "ok" if lag < 600 else "stalled: is `shanzhi worker` running?"
+    except Exception as exc:  # noqa: BLE001
+        checks["delivery"] = f"error: {exc.__class__.__name__}"
+    ok = checks.get("database") == "ok" and checks.get("queue") == "ok" and checks.get("delivery") == "ok"
     return JsonResponse({"status": "ok" if ok else "unavailable", **checks}, status=200 if ok else 503)
 
 

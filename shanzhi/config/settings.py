@@ -41,7 +41,10 @@ SEAL_KEY = os.environ.get("SHANZHI_SEAL_KEY") or _file_secret("seal.key", 32)
 SEAL_KEY_IN_DATA_DIR = not os.environ.get("SHANZHI_SEAL_KEY")
 DEMO = _env_bool("SHANZHI_DEMO", False)
 ALLOW_LOCAL_KEYS = _env_bool("SHANZHI_ALLOW_LOCAL_KEYS", False)
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("SHANZHI_ALLOWED_HOSTS", "*").split(",") if h.strip()]
+# Any host name for the demo; a deployment names its own (SHANZHI_ALLOWED_HOSTS), so a forged
+# Host header cannot appear in links the platform builds.
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("SHANZHI_ALLOWED_HOSTS", "*" if DEMO else "127.0.0.1,localhost,[::1]")
+                 .split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("SHANZHI_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
@@ -55,6 +58,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # its bundled Swagger UI files: the API docs load nothing from a CDN
     "django_tasks",
     "django_tasks_db",
     "shanzhi.common",
@@ -64,6 +68,7 @@ INSTALLED_APPS = [
     "shanzhi.notify",
     "shanzhi.cases",
     "shanzhi.incidents",
+    "shanzhi.onewindow",
     "shanzhi.command",
     "shanzhi.api",
     "shanzhi.demo",
@@ -189,6 +194,12 @@ GRID_INDEX_CHECK_SECONDS = float(os.environ.get("SHANZHI_GRID_INDEX_CHECK_SECOND
 
 # Public endpoints: requests per minute per client address.
 PUBLIC_RATE_LIMIT = int(os.environ.get("SHANZHI_PUBLIC_RATE_LIMIT", "60"))
+# Reverse proxies whose X-Forwarded-For is believed (addresses, comma separated).
+TRUSTED_PROXIES = frozenset(p.strip() for p in os.environ.get("SHANZHI_TRUSTED_PROXIES", "").split(",") if p.strip())
+# Lookups by a full ID number or phone (search, imports naming people) per user and day.
+IDENTIFIER_LOOKUPS_PER_DAY = int(os.environ.get("SHANZHI_IDENTIFIER_LOOKUPS_PER_DAY", "100"))
+# Imports that name people registered outside the importer's area, per user and day.
+FOREIGN_IMPORT_HITS_PER_DAY = int(os.environ.get("SHANZHI_FOREIGN_IMPORT_HITS_PER_DAY", "3"))
 
 LOGGING = {
     "version": 1,

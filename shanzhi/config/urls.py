@@ -6,6 +6,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from shanzhi.api.api import api
 from shanzhi.common import views as common_views
 from shanzhi.incidents import views as incident_views
+from shanzhi.onewindow import views as onewindow_views
 
 admin.site.site_header = "善治 · 系统配置"
 admin.site.site_title = "善治"
@@ -32,6 +33,10 @@ urlpatterns = [
     path("incidents/", include("shanzhi.incidents.urls")),
     path("center/", include("shanzhi.command.urls")),
     path("", include("shanzhi.cases.urls")),
+    path("window/", include("shanzhi.onewindow.urls")),
+    path("verify/copy/", onewindow_views.verify_copy, name="verify_copy"),
+    path("verify/<str:number>/", onewindow_views.verify, name="verify"),
+    path("verify/<str:number>/qr.svg", onewindow_views.verify_qr, name="verify_qr"),
     path("messages/", include("shanzhi.notify.urls")),
     path("rate/<str:token>/", incident_views.rate, name="rate"),
     path("report/", incident_views.public_report, name="public_report"),

@@ -505,6 +505,10 @@ class DemoBuilder:
             self.log("基础信息（人口、户、房屋、单位、部件） …")
             self.build_registries()
             self.counts["patrol_items"] = seed_patrol_items()
+            from shanzhi.onewindow.catalog import seed_catalog
+
+            self.log("政务服务事项目录 …")
+            self.counts["service_items"] = seed_catalog(next(t for t, _c in self.towns if t.name == places.SHOWCASE_TOWN))
             if self.with_history:
                 from .history import HistoryBuilder, build_patrols
 

@@ -23,9 +23,9 @@ def grids_for_actor(actor) -> QuerySet:
 
 
 def get_grid_for_actor(actor, pk) -> Grid:
-    scope = scope_for(actor)
-    grid = Grid.objects.select_related("region", "town", "parent").filter(pk=pk).first()
-    if grid is None or not (scope.unrestricted or grid.id in scope.grid_ids or grid.region_id in scope.region_ids):
+    """One grid the actor may see — the same rule as the map's (a department sees its area's grids)."""
+    grid = scope_for(actor).grids(Grid.objects.select_related("region", "town", "parent")).filter(pk=pk).first()
+    if grid is None:
         raise Http404
     return grid
 

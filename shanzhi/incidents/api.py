@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from django.core.exceptions import ValidationError
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from shanzhi.api import schemas
@@ -46,12 +47,16 @@ class IncidentIn(Schema):
 
 
 def idempotency_key(request) -> str | None:
-    """An ``Idempotency-Key`` header, kept apart per client: two clients choosing the same key
-    never meet."""
+    """An ``Idempotency-Key`` header as an external number: hashed (any length, never cut so that
+    two keys collide) and, like every external number, kept per client."""
+    import hashlib
+
     raw = (request.headers.get("Idempotency-Key") or "").strip()
     if not raw:
         return None
-    return f"idem:{request.user.pk}:{raw}"[:64]
+    if len(raw) > 255:
+        raise ValidationError({"Idempotency-Key": ValidationError("Idempotency-Key 不能超过 255 个字符", code="too_long")})
+    return "idem:" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
 class StepOut(Schema):
@@ -145,6 +150,8 @@ class IncidentQuery(Schema):
 @router.get("/incidents", response={200: list[IncidentOut], **schemas.READ_LIST}, summary="事件列表（按管辖范围）")
 def list_incidents(request, params: Query[IncidentQuery]):
     qs = incident_list(actor=request.user)
+    if params.since and not 1970 <= params.since.year <= 2100:
+        raise ValidationError({"since": ValidationError("since 应在 1970 至 2100 年之间", code="out_of_range")})
     if params.status:
         qs = qs.filter(status=params.status)
     if params.town:

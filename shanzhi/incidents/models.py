@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from shanzhi.cases.models import UNIT_CHOICES, StepBase
@@ -132,7 +134,11 @@ class Incident(TimeStamped):
         ordering = ["-reported_at", "-id"]
         verbose_name = _("事件")
         verbose_name_plural = _("事件")
-        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="uniq_incident_external")]
+        # An external number is unique per client (the reporting service account): two systems
+        # may both have a work order 0001, and one cannot squat on the other's numbers.
+        # (Coalesce: a system channel without an account is one client too — NULLs would never meet.)
+        constraints = [models.UniqueConstraint(F("source"), Coalesce("reporter", 0), F("external_id"),
+                                               name="uniq_incident_external_per_client")]
         indexes = [
             models.Index(fields=["town", "status"]),
             models.Index(fields=["town", "reported_at"]),

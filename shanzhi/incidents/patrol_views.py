@@ -63,7 +63,7 @@ def patrol_detail(request, pk: int):
             if "finish" in request.POST:
                 patrols.patrol_finish(actor=request.user, round_id=pk)
             else:
-                patrols.patrol_check(actor=request.user, round_id=pk, item_id=int(request.POST.get("item") or 0),
+                patrols.patrol_check(actor=request.user, round_id=pk, item_id=request.POST.get("item"),
                                      ok=request.POST.get("ok") == "1", note=request.POST.get("note", ""),
                                      photos=request.FILES.getlist("photos"))
             return redirect("incidents:patrol", pk=pk)
@@ -75,7 +75,8 @@ def patrol_detail(request, pk: int):
     items = [(item, checks.get(item.id)) for item in patrols.items_for(patrol.grid)]
     return render(request, "incidents/patrol.html", {
         "patrol": patrol, "items": items, "error": error, "mine": patrol.user_id == request.user.pk,
-        "track": patrol.track, "active": "incidents", "done": sum(1 for _i, c in items if c)})
+        "track": patrol.track, "active": "incidents", "done": sum(1 for _i, c in items if c)},
+        status=400 if error else 200)
 
 
 @login_required

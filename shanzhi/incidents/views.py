@@ -43,16 +43,21 @@ def incident_index(request):
         qs = qs.filter(number__contains=f["q"]) | qs.filter(description__contains=f["q"])
     if f["late"] == "1":
         qs = qs.filter(due_q(overdue=True))
-    if f["grid"].isdigit():
+    if f["grid"]:
         from shanzhi.geo.models import Grid
 
-        grid = Grid.objects.filter(pk=f["grid"]).only("path").first()
+        grid_id = references.as_id(f["grid"])
+        grid = Grid.objects.filter(pk=grid_id).only("path").first() if grid_id else None
         qs = qs.filter(grid__path__startswith=grid.path) if grid else qs.none()
     page = Paginator(qs.order_by("-reported_at", "-id"), 30).get_page(request.GET.get("page"))
     return render(request, "incidents/list.html", {
         "page": page, "f": f, "statuses": Status.choices, "sources": loop.Incident.Source.choices,
         "majors": IncidentClass.objects.filter(parent__isnull=True), "active": "incidents",
         "can_report": permissions.roles_of(request.user) & permissions.REPORTERS, "now": timezone.now(),
+        "can_supervise": request.user.is_superuser or permissions.roles_of(request.user) & (
+            permissions.COMMAND | {"grid_inspector"}),
+        "can_appraise": request.user.is_superuser or permissions.roles_of(request.user) & (
+            permissions.COMMAND | {"auditor", "grid_inspector", "grid_chief", "dept_handler"}),
     })
 
 
@@ -250,6 +255,7 @@ def rate(request, token: str):
 
 
 @limit_by_ip("public-code", limit=10)
+@limit_by_ip("public-code-hour", limit=30, window=3600)
 @require_POST
 def public_code(request):
     from .services.public import send_code

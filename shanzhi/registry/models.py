@@ -73,16 +73,9 @@ class Person(Placed):
 
     @property
     def birth_year(self) -> int:
-        """What pages, exports and the API show instead of the birth date (see masking)."""
+        """What pages, exports and the API show instead of the birth date (see masking). Not the
+        age: an age watched from day to day gives the birthday away."""
         return self.birth_date.year
-
-    @property
-    def age(self) -> int:
-        from django.utils import timezone
-
-        today = timezone.localdate()
-        b = self.birth_date
-        return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
 
     @property
     def phone_masked(self) -> str:

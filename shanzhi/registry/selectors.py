@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 
 from shanzhi.common import crypto
 from shanzhi.common.identifiers import normalise_id_number, normalise_mobile
-from shanzhi.common.jurisdiction import get_scoped_or_404, scope_for
+from shanzhi.common.jurisdiction import actor_can, get_scoped_or_404, scope_for
+from shanzhi.common.lookups import identifier_lookup
 from shanzhi.geo.models import Address
 
 from .models import Component, House, Household, Organisation, Person
@@ -48,12 +49,15 @@ def _addresses_matching(actor, text: str, limit: int = 200) -> list[int]:
     return list(qs.values_list("id", flat=True)[:limit])
 
 
-def person_search(actor, q: str, limit: int = 50) -> list[Person]:
-    """By ID number or phone (exact, through the blind index), by name (prefix) or by address."""
+def person_search(actor, q: str, limit: int = 50, ip: str | None = None) -> list[Person]:
+    """By ID number or phone (exact, through the blind index — a reveal: see common.lookups), by
+    name (prefix) or by address."""
     kind, value = classify_query(q)
     base = scoped(actor, Person).select_related("address", "grid", "region")
     if not value:
         return []
+    if kind in ("id", "phone"):
+        identifier_lookup(actor, kind, value, purpose="基础信息检索", ip=ip)
     if kind == "id":
         return list(base.filter(id_bidx=crypto.blind_index("id", value))[:limit])
     if kind == "phone":
@@ -89,7 +93,9 @@ def organisation_search(actor, q: str, limit: int = 50) -> list[Organisation]:
         return []
     if kind == "uscc":
         return list(base.filter(uscc=value)[:limit])
-    if kind == "phone":
+    if kind == "phone":  # a reveal like a person's (person_search, run first, audits the lookup)
+        if not actor_can(actor, "reveal_pii"):
+            return []
         return list(base.filter(phone_bidx=crypto.blind_index("phone", value))[:limit])
     return _extend_by_address(actor, base, list(base.filter(name__contains=value)[:limit]), value, limit)
 

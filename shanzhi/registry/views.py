@@ -7,9 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from shanzhi.common import params
+from shanzhi.common import params, references
 from shanzhi.common.errors import error_fields
 from shanzhi.common.jurisdiction import actor_can
+from shanzhi.common.ratelimit import client_ip
 
 from . import selectors
 from .models import Person
@@ -23,7 +24,7 @@ KIND_LABELS = {k: str(v.label) for k, v in IMPORTERS.items()}
 
 
 def _ip(request):
-    return request.META.get("REMOTE_ADDR")
+    return client_ip(request)
 
 
 def _xlsx(data: bytes, filename: str) -> HttpResponse:
@@ -38,11 +39,14 @@ def search(request):
     ctx = {"q": q, "active": "registry", "can_reveal": actor_can(request.user, "reveal_pii"),
            "can_manage": actor_can(request.user, "manage_registry"), "kinds": KIND_LABELS}
     if q:
-        ctx.update(
-            people=selectors.person_search(request.user, q),
-            organisations=selectors.organisation_search(request.user, q),
-            houses=selectors.house_search(request.user, q),
-        )
+        try:
+            ctx.update(
+                people=selectors.person_search(request.user, q[:60], ip=_ip(request)),
+                organisations=selectors.organisation_search(request.user, q[:60]),
+                houses=selectors.house_search(request.user, q[:60]),
+            )
+        except PermissionDenied as exc:
+            ctx["lookup_error"] = str(exc)
     template = "registry/partials/results.html" if request.htmx else "registry/search.html"
     return render(request, template, ctx)
 
@@ -104,7 +108,7 @@ def person_edit(request, pk: int):
         else:
             messages.success(request, _("已保存"))
             resp = HttpResponse(status=204)
-            resp["HX-Redirect"] = request.build_absolute_uri(f"/registry/person/{pk}/")
+            resp["HX-Redirect"] = f"/registry/person/{pk}/"
             return resp
     status = 409 if conflict else 400 if errors else 200
     return render(request, "registry/partials/person_form.html", {
@@ -147,10 +151,13 @@ def export(request, kind: str):
     if kind not in EXPORTS:
         raise Http404
     plain = request.GET.get("plain") == "1"
-    grid_id = request.GET.get("grid")
+    grid_id = None
+    if request.GET.get("grid"):
+        grid_id = references.as_id(request.GET["grid"])
+        if grid_id is None:
+            return HttpResponse(_("网格编号无效"), status=400, content_type="text/plain; charset=utf-8")
     try:
-        data = registry_export(actor=request.user, kind=kind, plain=plain,
-                               grid_id=int(grid_id) if grid_id and grid_id.isdigit() else None, ip=_ip(request))
+        data = registry_export(actor=request.user, kind=kind, plain=plain, grid_id=grid_id, ip=_ip(request))
     except ValueError as exc:
         return HttpResponse(str(exc), status=400)
     stamp = timezone.localtime().strftime("%Y%m%d%H%M")

@@ -195,11 +195,11 @@ def _placement(point, crs, address_code, address_text) -> Placement:
 
 
 def _replay(source: str, external_id: str, actor) -> Incident:
-    """A retried external number is answered to the client that created the case; anyone else
-    gets a conflict that says nothing about the case."""
-    existing = Incident.objects.filter(source=source, external_id=external_id).first()
+    """A retried external number is answered with the case it created — numbers are kept per
+    client, so only the client's own case can be found here."""
     creator = actor.pk if getattr(actor, "pk", None) else None
-    if existing is None or existing.reporter_id != creator:
+    existing = Incident.objects.filter(source=source, external_id=external_id, reporter_id=creator).first()
+    if existing is None:
         raise Conflict(_("该外部编号已被使用"), code="duplicate_external_id")
     return existing
 

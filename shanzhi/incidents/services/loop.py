@@ -364,7 +364,7 @@ def _extension_amount(amount, unit) -> tuple[float, str]:
         raise ValidationError({"amount": ValidationError(_("延期时长无效"), code="invalid")}) from None
     if unit not in EXTENSION_UNITS:
         raise ValidationError({"unit": ValidationError(_("延期单位应为工作日、工作时或自然日"), code="invalid")})
-    if not 0 < amount <= MAX_EXTENSION or abs(round(amount, 1) - amount) > 1e-9:
+    if not 0.1 <= amount <= MAX_EXTENSION or abs(round(amount, 1) - amount) > 1e-9:
         raise ValidationError({"amount": ValidationError(
             _("延期时长应大于 0、不超过 %(n)d，最多一位小数（如 0.5 个工作日）") % {"n": MAX_EXTENSION}, code="invalid")})
     return amount, unit

@@ -72,12 +72,16 @@ def patrol_track(*, actor, round_id: int, points: list[dict]) -> int:
     if not isinstance(points, list) or not points:
         raise ValidationError({"points": _("没有轨迹点")})
     clean = []
+    now = timezone.now().timestamp()
     for i, p in enumerate(points):
         try:
             lon, lat = to_wgs84(p["lon"], p["lat"], p.get("crs", "wgs84"))
-            t = float(p.get("t") or timezone.now().timestamp())
-        except (KeyError, TypeError, ValueError, CoordinateError) as exc:
-            raise ValidationError({"points": _("第 %(n)d 个轨迹点无效") % {"n": i + 1}}) from exc
+            t = float(p.get("t") or now)
+            # A phone's clock may lag; a point from before the round or from the future is not one of its.
+            if not (math.isfinite(t) and patrol.started_at.timestamp() - 600 <= t <= now + 600):
+                raise ValueError("time outside the round")
+        except (KeyError, TypeError, ValueError, AttributeError, CoordinateError) as exc:
+            raise ValidationError({"points": _("第 %(n)d 个轨迹点无效（坐标或时间不对）") % {"n": i + 1}}) from exc
         clean.append([round(lon, 7), round(lat, 7), int(t)])
     if len(patrol.track) + len(clean) > MAX_POINTS:
         raise ValidationError({"points": _("轨迹点过多")})
@@ -92,7 +96,8 @@ def patrol_check(*, actor, round_id: int, item_id: int, ok: bool, note: str = ""
                  photos=()) -> PatrolCheck:
     """Check one item; a problem found becomes an incident reported from the patrol."""
     patrol = _own_round(actor, round_id)
-    item = PatrolItem.objects.filter(pk=item_id, town_id=patrol.grid.town_id, is_active=True).first()
+    item_id = references.as_id(item_id)
+    item = PatrolItem.objects.filter(pk=item_id, town_id=patrol.grid.town_id, is_active=True).first() if item_id else None
     if item is None or (item.grid_id and item.grid_id != patrol.grid_id):
         raise ValidationError({"item": _("该巡查事项不属于本网格")})
     if PatrolCheck.objects.filter(round=patrol, item=item).exists():

@@ -20,6 +20,7 @@ from ..models import PhoneCode
 from .intake import incident_report
 
 CODE_MINUTES = 10
+WRONG_CODE = "验证码不正确或已失效，请重新获取"
 MAX_ATTEMPTS = 5
 CODES_PER_HOUR = 5
 REPORTS_PER_DAY = 10
@@ -41,6 +42,8 @@ def send_code(*, phone: str) -> None:
     """Queue a 6-digit code by SMS; at most CODES_PER_HOUR per number."""
     phone = _phone(phone)
     bidx = crypto.blind_index("phone", phone)
+    if not hit(f"code-cool:{bidx}", 1, window=60):
+        raise ValidationError({"phone": _("验证码已发送，请 60 秒后再获取")})
     if not hit(f"code:{bidx}", CODES_PER_HOUR, window=3600):
         raise ValidationError({"phone": _("验证码发送过于频繁，请一小时后再试")})
     code = f"{secrets.randbelow(10**6):06d}"
@@ -58,16 +61,16 @@ def verify_code(*, phone: str, code: str) -> tuple[str, int]:
     with transaction.atomic():
         row = (PhoneCode.objects.select_for_update().filter(phone_bidx=bidx, used_at__isnull=True,
                                                             expires_at__gt=timezone.now()).order_by("-created_at").first())
-        if row is None:
-            raise ValidationError({"code": _("验证码已过期或未发送，请重新获取")})
-        if row.attempts >= MAX_ATTEMPTS:
-            raise ValidationError({"code": _("验证码错误次数过多，请重新获取")})
+        # One answer whether no code was sent, it expired, it was tried too often or is wrong:
+        # the reply must not tell whether someone asked for a code for this number.
+        if row is None or row.attempts >= MAX_ATTEMPTS:
+            raise ValidationError({"code": WRONG_CODE})
         ok = secrets.compare_digest(row.code_hash, _hash(bidx, (code or "").strip()))
         if not ok:
             row.attempts += 1
             row.save(update_fields=["attempts"])
     if not ok:
-        raise ValidationError({"code": _("验证码不正确")})
+        raise ValidationError({"code": WRONG_CODE})
     return phone, row.pk
 
 

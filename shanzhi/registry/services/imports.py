@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
@@ -21,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shanzhi.accounts.models import Department
-from shanzhi.common import audit, crypto
+from shanzhi.common import audit, crypto, ratelimit
 from shanzhi.common.coords import CoordinateError, to_wgs84
 from shanzhi.common.identifiers import (
     id_birth_date,
@@ -30,7 +32,8 @@ from shanzhi.common.identifiers import (
     normalise_mobile,
     normalise_uscc,
 )
-from shanzhi.common.jurisdiction import Scope, scope_for
+from shanzhi.common.jurisdiction import Scope, actor_can, scope_for
+from shanzhi.common.lookups import NEEDS_RIGHT
 from shanzhi.geo.models import Address
 
 from ..models import Component, House, Household, Organisation, Person
@@ -89,14 +92,21 @@ def _choice(choices) -> Callable[[str], str]:
     return parse
 
 
-def _int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError(_("应为整数")) from None
-    if value < 0:
-        raise ValidationError(_("不能为负数"))
-    return value
+def _int_upto(hi: int) -> Callable[[str], int]:
+    """A whole number from 0 to ``hi`` (what the column can store)."""
+
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValidationError(_("应为整数")) from None
+        if value < 0:
+            raise ValidationError(_("不能为负数"))
+        if value > hi:
+            raise ValidationError(_("不能大于 %(n)s") % {"n": f"{hi:,}"})
+        return value
+
+    return parse
 
 
 def _decimal(raw: str) -> Decimal:
@@ -104,16 +114,23 @@ def _decimal(raw: str) -> Decimal:
         value = Decimal(raw)
     except InvalidOperation:
         raise ValidationError(_("应为数字")) from None
+    if not value.is_finite():
+        raise ValidationError(_("应为数字"))
     if value < 0:
         raise ValidationError(_("不能为负数"))
+    if value >= Decimal("10000000"):
+        raise ValidationError(_("不能大于 9,999,999.99"))
     return value.quantize(Decimal("0.01"))
 
 
 def _float(raw: str) -> float:
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ValidationError(_("应为数字")) from None
+    if not math.isfinite(value):
+        raise ValidationError(_("应为数字"))
+    return value
 
 
 def _bool(raw: str) -> bool:
@@ -141,10 +158,16 @@ class Importer(abc.ABC):
     # Database columns written, in order (timestamps and version are appended).
     db_columns: list[str]
 
+    # Kinds whose rows name people by ID number: a role without the reveal right may not use them
+    # (an answer about a full ID number confirms it).
+    names_people = False
+
     def __init__(self, actor, scope: Scope):
         self.actor = actor
         self.scope = scope
         self.seen: dict[str, set] = {}
+        self.foreign_hits = 0
+        self.may_name_people = actor is None or actor_can(actor, "reveal_pii")
 
     # --- helpers shared by importers -------------------------------------------------------
     def _seen_before(self, name: str, value: str) -> bool:
@@ -247,6 +270,7 @@ def _bulk_write(model, columns: list[str], rows: list[tuple]) -> None:
 
 class PersonImporter(Importer):
     kind = "person"
+    names_people = True
     label = _("实有人口")
     model = Person
     columns = [
@@ -271,11 +295,19 @@ class PersonImporter(Importer):
                           .values_list("number", "id"))
         for _n, v in chunk:
             v["id_bidx"] = crypto.blind_index("id", v["id_number"])
-        existing = set(Person.objects.filter(id_bidx__in=[v["id_bidx"] for _n, v in chunk]).values_list("id_bidx", flat=True))
+        registered = {b: (r, g) for b, r, g in Person.objects.filter(id_bidx__in=[v["id_bidx"] for _n, v in chunk])
+                      .values_list("id_bidx", "region_id", "grid_id")}
         out = []
         for rownum, v in chunk:
             before = len(errors)
-            self._unique(rownum, "身份证号", v["id_bidx"], existing, errors, _("该身份证号已在系统中登记"))
+            hit = registered.get(v["id_bidx"])
+            if hit is not None and not (self.scope.unrestricted or hit[0] in self.scope.region_ids
+                                        or hit[1] in self.scope.grid_ids):
+                # Registered in another area: never said per row (that would confirm the number);
+                # the file as a whole is refused below, and counted against a daily budget.
+                self.foreign_hits += 1
+                continue
+            self._unique(rownum, "身份证号", v["id_bidx"], set(registered), errors, _("该身份证号已在您的辖区登记"))
             household_id = None
             if v.get("household_number"):
                 household_id = households.get(v["household_number"])
@@ -331,7 +363,7 @@ class HouseImporter(Importer):
         Column("门牌编码", "address_code", True, None),
         Column("用途", "use", False, _choice(House.Use.choices), "自住/出租/经营/空置", "自住"),
         Column("面积", "area_m2", False, _decimal, "平方米", "120.5"),
-        Column("层数", "floors", False, _int, example="3"),
+        Column("层数", "floors", False, _int_upto(200), example="3"),
         Column("产权人身份证号", "owner_id_number", False, normalise_id_number),
     ]
     db_columns = ["code", "use", "is_rental", "area_m2", "floors", "owner_id", "owner_org_id",
@@ -348,7 +380,9 @@ class HouseImporter(Importer):
             before = len(errors)
             self._unique(rownum, "房屋编码", v["code"], existing, errors, _("房屋编码已存在"))
             owner_id = None
-            if v.get("owner_id_number"):
+            if v.get("owner_id_number") and not self.may_name_people:
+                errors.append(RowError(rownum, "产权人身份证号", NEEDS_RIGHT))
+            elif v.get("owner_id_number"):
                 owner_id = owners.get(bidx[v["owner_id_number"]])
                 if owner_id is None:
                     errors.append(RowError(rownum, "产权人身份证号", _("产权人未在您辖区的实有人口中登记")))
@@ -371,7 +405,7 @@ class OrganisationImporter(Importer):
         Column("行业", "industry", False, _text(40), example="纺织业"),
         Column("法定代表人", "legal_rep", False, _text(50)),
         Column("联系电话", "phone", False, normalise_mobile),
-        Column("从业人数", "employees", False, _int),
+        Column("从业人数", "employees", False, _int_upto(2_000_000)),
         Column("门牌编码", "address_code", False, None),
         Column("重点单位", "is_key", False, _bool, "是/否", "否"),
     ]
@@ -430,7 +464,7 @@ class ComponentImporter(Importer):
             try:
                 v["lon"], v["lat"] = to_wgs84(v["lon"], v["lat"], v.get("crs") or "wgs84")
             except CoordinateError as exc:
-                errors.append(RowError(rownum, "坐标系" if "system" in str(exc) else "经度", str(exc)))
+                errors.append(RowError(rownum, "坐标系" if "坐标系" in str(exc) else "经度", str(exc)))
             dept_id = None
             if v.get("department_code"):
                 dept_id = depts.get(v["department_code"])
@@ -469,6 +503,13 @@ def registry_import(
         raise ValueError(f"unknown registry kind {kind!r}")
     importer = IMPORTERS[kind](actor, scope_for(actor) if actor is not None else Scope(unrestricted=True))
     result = ImportResult(kind=kind, expected_columns=[c.header for c in importer.columns])
+    if importer.names_people and not importer.may_name_people:
+        result.header_error = NEEDS_RIGHT
+        return result
+    if importer.names_people and actor is not None and \
+            ratelimit.count(f"foreign-import:{actor.pk}", 86400) >= settings.FOREIGN_IMPORT_HITS_PER_DAY:
+        result.header_error = _("今日人口导入已暂停：多次导入了其他辖区已登记的人员，请联系县级管理员")
+        return result
     try:
         header, rows = read_rows(source, filename)
     except FileFormatError as exc:
@@ -487,6 +528,7 @@ def registry_import(
         return result
 
     errors: list[RowError] = []
+    refused = False
     with transaction.atomic():
         chunk: list[tuple[int, dict]] = []
 
@@ -513,22 +555,36 @@ def registry_import(
                 flush()
         except FileFormatError as exc:
             result.header_error = str(exc)
-            result.created = 0
-            transaction.set_rollback(True)
-            return result
+            refused = True
         result.error_count = len(errors)
         result.errors = errors[:MAX_REPORTED_ERRORS]
-        if errors or dry_run:
+        if importer.foreign_hits:
+            result.header_error = _("文件中有身份证号已在其他辖区登记，整批未导入。人员迁入请由县级管理员核实办理（本次导入已记录）。")
+        refused = refused or bool(importer.foreign_hits or errors)
+        if refused or dry_run:
             result.created = 0
             transaction.set_rollback(True)
-            return result
-        if result.total == 0:
+        elif result.total == 0:
             result.header_error = _("文件中没有数据行")
-            return result
-        audit.record(actor=actor, action="import", object_type=importer.model._meta.label_lower,
-                     object_repr=str(importer.label), after={"rows": result.created, "file": filename[:100]},
-                     note=_("导入 %(n)d 条") % {"n": result.created}, ip=ip)
+        else:
+            audit.record(actor=actor, action="import", object_type=importer.model._meta.label_lower,
+                         object_repr=str(importer.label), after={"rows": result.created, "file": filename[:100]},
+                         note=_("导入 %(n)d 条") % {"n": result.created}, ip=ip)
+    if refused:
+        # After the rollback, in its own write: a refused import is on the record too.
+        _audit_refused(actor, importer, result, filename, ip)
     return result
+
+
+def _audit_refused(actor, importer, result, filename, ip) -> None:
+    """A refused import is on the record too, with how many rows named people registered elsewhere
+    (the count the importer is never shown)."""
+    if importer.foreign_hits and actor is not None:
+        ratelimit.hit(f"foreign-import:{actor.pk}", 10**6, window=86400)
+    audit.record(actor=actor, action="import", object_type=importer.model._meta.label_lower,
+                 object_repr=str(importer.label), ip=ip, note=_("导入未通过"),
+                 after={"rows": result.total, "errors": result.error_count, "registered_elsewhere": importer.foreign_hits,
+                        "file": filename[:100]})
 
 
 def template_rows(kind: str) -> tuple[list[str], list[str], list[str]]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 
 
@@ -32,7 +33,7 @@ def read_rows(source: str | Path | bytes, filename: str = "") -> tuple[list[str]
         try:
             wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 — openpyxl raises many types for bad files
-            raise FileFormatError(f"无法读取 Excel 文件：{exc}") from exc
+            raise FileFormatError("无法读取 Excel 文件：请确认是 .xlsx 格式（不是 .xls 或改了扩展名的文件）") from exc
         ws = wb.worksheets[0]
         it = ws.iter_rows(values_only=True)
         try:
@@ -79,6 +80,29 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A value as a spreadsheet may safely hold it: text that Excel would run as a formula
+    (=, +, -, @ …) gets a leading apostrophe, and characters XML cannot carry are dropped, so one
+    odd record can neither break an export nor plant a link in it."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if value.startswith(FORMULA_START) and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def write_xlsx(header: list[str], rows, *, sheet_title: str = "Sheet1", notes: list[str] | None = None) -> bytes:
     wb = Workbook(write_only=False)
     ws = wb.active
@@ -88,7 +112,7 @@ def write_xlsx(header: list[str], rows, *, sheet_title: str = "Sheet1", notes: l
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     for row in rows:
-        ws.append(list(row))
+        ws.append([safe_cell(v) for v in row])
     for idx, title in enumerate(header, start=1):
         ws.column_dimensions[ws.cell(1, idx).column_letter].width = max(10, len(title) * 2 + 4)
     if notes:
@@ -105,5 +129,5 @@ def write_csv(header: list[str], rows) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(header)
-    w.writerows(rows)
+    w.writerows([safe_cell(v) for v in row] for row in rows)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
