@@ -51,7 +51,7 @@ def lock(kind: CaseKind, actor, case_id) -> object:
 
 
 def _snapshot(kind: CaseKind, case) -> dict:
-    return {f: audit.jsonable(getattr(case, f)) for f in ("status", *kind.tracked)}
+    return {f: audit.jsonable(getattr(case, f)) for f in dict.fromkeys(("status", *kind.tracked, *kind.assignment))}
 
 
 def _columns(case) -> dict:

@@ -354,6 +354,8 @@ def rate(request, token: str):
     if application is None:
         raise Http404
     error, done = "", application.rating is not None
+    if done:
+        error = _("该办件已评价，感谢您的反馈")
     if request.method == "POST" and not done:
         try:
             svc.application_rate(token=token, level=params.bounded_int(request.POST.get("level"), "level", lo=1, hi=5),
