@@ -114,7 +114,7 @@ def create_incident(request, payload: IncidentIn):
         subclass_code=payload.subclass_code, lon=payload.lon, lat=payload.lat, crs=payload.crs,
         address_text=payload.address_text, address_code=payload.address_code, external_id=external,
         reporter_name=payload.reporter_name, reporter_phone=payload.reporter_phone)
-    return Status(201 if created else 200, _fresh(incident.pk))
+    return Status(201 if created else 200, out(incident))  # the incident as stored: no second read
 
 
 class AlarmIn(Schema):
@@ -136,7 +136,7 @@ def create_alarm(request, payload: AlarmIn):
         description=f"【{payload.alarm_type}】监测点 {payload.point_code}：{payload.description or payload.alarm_type}",
         subclass_code=payload.subclass_code, lon=payload.lon, lat=payload.lat, crs=payload.crs,
         address_text=f"监测点 {payload.point_code}")
-    return Status(201 if created else 200, _fresh(incident.pk))
+    return Status(201 if created else 200, out(incident))
 
 
 class IncidentQuery(Schema):
