@@ -264,9 +264,23 @@ def test_an_online_application_through_the_hall_page(cast, xxk):
     assert "可全程网办的事项" in client.get("/window/hall/").content.decode()
     data = {"town": xxk.pk, "applicant_kind": "organisation", "applicant_name": org.name, "applicant_id": org.uscc}
     files = {f"file_{m.pk}": pdf() for m in food.materials.all()}
+    before = Application.objects.filter(submitted_by=cast.citizen).count()
     resp = client.post(f"/window/hall/apply/{food.code}/", {**data, **files})
     assert resp.status_code == 302
-    application = Application.objects.get(submitted_by=cast.citizen, item=food)
+    application = Application.objects.filter(submitted_by=cast.citizen, item=food).latest("id")
+    assert resp["Location"].endswith(f"/{application.pk}/") or application.number in resp["Location"]
     assert application.channel == "online" and application.materials.count() == 4
     bad = client.post(f"/window/hall/apply/{food.code}/", {**data, "applicant_id": "123"})
-    assert bad.status_code == 400 and Application.objects.filter(submitted_by=cast.citizen).count() == 1
+    assert bad.status_code == 400 and Application.objects.filter(submitted_by=cast.citizen).count() == before + 1
+
+
+def test_correction_notices_of_two_days_with_the_same_serial_keep_their_own_numbers(cast, xxk):
+    skip = "食品安全自查、从业人员健康管理、进货查验记录等食品安全管理制度"
+    first = apply_food(cast, xxk, skip=skip, at=MON)
+    second = apply_food(cast, xxk, skip=skip, at=MON + dt.timedelta(days=1))
+    second.number = first.number[:-5].replace("20261109", "20261110") + first.number[-5:]
+    Application.objects.filter(pk=second.pk).update(number=second.number)
+    later = MON + dt.timedelta(days=1, hours=2)
+    a = svc.application_request_correction(actor=cast.window_clerk, application_id=first.pk, problems={}, at=later)
+    b = svc.application_request_correction(actor=cast.window_clerk, application_id=second.pk, problems={}, at=later)
+    assert a.number != b.number and first.number[2:] in a.number

@@ -318,7 +318,7 @@ def application_request_correction(*, actor, application_id, problems: dict, exp
                                                                           problem=entry["problem"])
     application.corrections += 1
     notice = CorrectionNotice.objects.create(
-        application=application, number=f"BZ{timezone.localtime(m.at):%Y%m%d}-{application.number[-5:]}-{application.corrections}",
+        application=application, number=f"BZ{application.number[2:]}-{application.corrections}",
         issued_at=m.at, issued_by=actor, items=items)
     m.clocks.pause("accept", _("一次性告知补正"))
     m.finish(note="；".join(f"{i['name']}：{i['problem']}" for i in items)[:500], data={"notice": notice.number})

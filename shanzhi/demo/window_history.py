@@ -1,0 +1,197 @@
+"""The one window's recent past in the showcase town, played through the application services
+with the clock injected, like the incident history: residents and companies apply at the window,
+online or through a village agent; the window accepts, asks for corrections or refuses; the
+departments review; the back office decides; certificates are signed; results are delivered and
+rated. The deadline scan runs as the hours pass (so unanswered applications count as accepted)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import heapq
+import random
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from shanzhi.accounts.models import Post, User
+from shanzhi.accounts.roles import Role
+from shanzhi.cases.errors import Conflict
+from shanzhi.cases.scan import scan_timers
+from shanzhi.common.workcal import WorkingCalendar
+from shanzhi.notify.services import suppressed
+from shanzhi.onewindow.models import Application, ServiceItem
+from shanzhi.onewindow.services import applications as svc
+from shanzhi.registry.models import Organisation, Person
+
+SCAN_EVERY = dt.timedelta(hours=1)
+PDF = b"%PDF-1.4\n% demo material\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+OPINIONS = ["材料齐全，符合法定条件", "经现场核查，符合要求", "同意，请按规定办理", "符合规划要求"]
+
+
+@dataclasses.dataclass
+class Plan:
+    pk: int
+    correction: bool
+    refuse: bool
+    deny: bool
+    courier: bool
+    rate: int | None
+
+
+class WindowHistory:
+    def __init__(self, *, town, seed: int = 2026, days: int = 30, per_day: int = 20, now=None, log=None):
+        self.town, self.rng, self.days, self.per_day = town, random.Random(seed + 311), days, per_day
+        self.now = now or timezone.now()
+        self.log = log or (lambda m: None)
+        self.calendar = WorkingCalendar(town.code)
+        self.items = list(ServiceItem.objects.filter(level=ServiceItem.Level.HANDLING, is_active=True)
+                          .prefetch_related("materials", "review_steps__department"))
+        posts = Post.objects.filter(is_active=True).select_related("user")
+        self.clerk = posts.filter(role=Role.WINDOW_CLERK, region=town).first().user
+        self.decider = posts.filter(role=Role.BACKOFFICE_REVIEWER, region=town).first().user
+        self.agents = [p.user for p in posts.filter(role=Role.GRID_WORKER, grid__town=town)[:30]]
+        self.citizen = User.objects.filter(username="citizen").first()
+        self.reviewers: dict[int, User] = {}
+        for p in posts.filter(role=Role.DEPT_HANDLER).order_by("id"):
+            self.reviewers.setdefault(p.department_id, p.user)
+        self.people = list(Person.objects.filter(region__parent=town)[:400])
+        self.orgs = list(Organisation.objects.filter(region__parent=town)[:120])
+        self.queue: list = []
+        self.plans: dict[int, Plan] = {}
+        self.serial = 0
+        self.refused: dict[str, int] = {}
+        self.last_error = None
+
+    def _at(self, when, pk, what):
+        if when < self.now:
+            self.serial += 1
+            heapq.heappush(self.queue, (when, self.serial, what, pk))
+
+    def _office_time(self, day: dt.date) -> dt.datetime | None:
+        if not self.calendar.is_workday(day):
+            return None
+        hour = self.rng.choice([8, 9, 9, 10, 10, 11, 13, 14, 14, 15, 16])
+        return dt.datetime.combine(day, dt.time(hour, self.rng.randrange(0, 60)), tzinfo=timezone.get_current_timezone())
+
+    def _later(self, t, lo_hours, hi_hours):
+        return t + dt.timedelta(hours=self.rng.uniform(lo_hours, hi_hours))
+
+    def build(self) -> int:
+        start = timezone.localtime(self.now).date() - dt.timedelta(days=self.days)
+        for d in range(self.days + 1):
+            day = start + dt.timedelta(days=d)
+            for _ in range(self.rng.randrange(self.per_day // 2, self.per_day * 3 // 2 + 1)):
+                t = self._office_time(day)
+                if t:
+                    self._at(t, -1, "submit")
+        made, next_scan = 0, None
+        with suppressed():
+            while self.queue:
+                when, _serial, what, pk = heapq.heappop(self.queue)
+                next_scan = next_scan or when
+                while next_scan <= when:
+                    scan_timers(now=next_scan)
+                    next_scan += SCAN_EVERY
+                try:
+                    if what == "submit":
+                        made += self._submit(when)
+                    else:
+                        self._play(when, what, pk)
+                except (Conflict, PermissionDenied, ValidationError) as exc:
+                    self.refused[type(exc).__name__ + ":" + what] = self.refused.get(type(exc).__name__ + ":" + what, 0) + 1
+                    self.last_error = exc
+                    continue
+            scan_timers(now=self.now)
+        self.log(f"  一窗口办件 {made} 件" + (f"（{self.refused} 步被拒）" if self.refused else ""))
+        return made
+
+    def _submit(self, t) -> int:
+        rng = self.rng
+        item = rng.choice(self.items)
+        if item.applicant_kind == ServiceItem.Applicant.ORGANISATION or (
+                item.applicant_kind == ServiceItem.Applicant.BOTH and rng.random() < 0.35):
+            org = rng.choice(self.orgs)
+            applicant = {"applicant_name": org.name, "applicant_id": org.uscc, "applicant_kind": "organisation"}
+        else:
+            person = rng.choice(self.people)
+            applicant = {"applicant_name": person.name, "applicant_id": person.id_number, "applicant_kind": "person"}
+        roll = rng.random()
+        if item.online_depth >= 3 and roll < 0.3 and self.citizen:
+            actor, channel = self.citizen, "online"
+        elif roll < 0.42 and self.agents:
+            actor, channel = rng.choice(self.agents), "agent"
+        else:
+            actor, channel = self.clerk, "window"
+        correction = rng.random() < 0.15
+        materials = {}
+        for i, m in enumerate(item.materials.all()):
+            if correction and i == len(item.materials.all()) - 1:
+                continue  # forgotten: the window will ask for it
+            materials[m.pk] = "paper" if channel == "window" else SimpleUploadedFile(f"{m.name[:20]}.pdf", PDF)
+        application = svc.application_submit(actor=actor, item=item.pk, town=self.town.pk,
+                                             contact_phone=f"139{rng.randrange(10**8):08d}", channel=channel,
+                                             materials=materials, home_visit=channel == "agent" and rng.random() < 0.2,
+                                             at=t, **applicant)
+        plan = Plan(application.pk, correction, refuse=rng.random() < 0.03, deny=rng.random() < 0.05,
+                    courier=rng.random() < 0.3, rate=rng.choices([5, 4, 3, 2, 1], [72, 18, 6, 3, 1])[0]
+                    if rng.random() < 0.65 else None)
+        self.plans[application.pk] = plan
+        if item.immediate and not correction:
+            self._at(t + dt.timedelta(minutes=rng.uniform(5, 30)), application.pk, "accept")
+        elif rng.random() < 0.04:
+            pass  # nobody answers within five working days: the scan deems it accepted
+        else:
+            self._at(self._later(t, 0.2, 20), application.pk, "check")
+        return 1
+
+    def _play(self, t, what, pk) -> None:
+        plan = self.plans[pk]
+        application = Application.objects.select_related("item").get(pk=pk)
+        rng = self.rng
+        if what == "check":
+            if plan.refuse:
+                svc.application_refuse(actor=self.clerk, application_id=pk, reason="不属于本机关职权范围，请向县级部门申请", at=t)
+            elif plan.correction:
+                svc.application_request_correction(actor=self.clerk, application_id=pk, problems={}, at=t)
+                self._at(self._later(t, 20, 120), pk, "resubmit")
+            else:
+                self._at(t, pk, "accept")
+        elif what == "resubmit":
+            missing = svc.missing_materials(application)
+            actor = application.submitted_by or self.clerk
+            svc.application_resubmit(actor=actor, application_id=pk,
+                                     materials={m.pk: SimpleUploadedFile("补正材料.pdf", PDF) for m in missing}, at=t)
+            self._at(self._later(t, 0.5, 8), pk, "accept")
+        elif what == "accept":
+            svc.application_accept(actor=self.clerk, application_id=pk, at=t)
+            self._plan_review(application, t)
+        elif what == "review":
+            for review in application.reviews.filter(state="pending").select_related("department"):
+                reviewer = self.reviewers.get(review.department_id) or self.decider
+                svc.application_review(actor=reviewer, application_id=pk, approve=True, opinion=rng.choice(OPINIONS),
+                                       department=review.department_id if reviewer != self.decider else None, at=t)
+                t += dt.timedelta(minutes=rng.uniform(10, 90))
+            if application.reviews.filter(state="pending").exists():
+                self._at(self._later(t, 1, 20), pk, "review")
+            else:
+                self._at(self._later(t, 0.5, 16), pk, "decide")
+        elif what == "decide":
+            if plan.deny:
+                svc.application_deny(actor=self.decider, application_id=pk, reason="经审查不符合法定条件", at=t)
+            else:
+                svc.application_grant(actor=self.decider, application_id=pk, note="准予", at=t)
+            self._at(self._later(t, 2, 72), pk, "deliver")
+            if plan.rate:
+                self._at(self._later(t, 1, 48), pk, "rate")
+        elif what == "deliver":
+            svc.application_deliver(actor=self.clerk, application_id=pk, method="courier" if plan.courier else "pickup",
+                                    courier_number=f"EMS{rng.randrange(10**9):09d}" if plan.courier else "", at=t)
+        elif what == "rate":
+            svc.application_rate(token=application.rating_token, level=plan.rate, at=t)
+
+    def _plan_review(self, application, t) -> None:
+        days = float(application.item.promised_days)
+        span = max(2.0, days * 7.5 * self.rng.uniform(0.2, 0.8 if self.rng.random() > 0.06 else 1.4))
+        self._at(t + dt.timedelta(hours=span * self.rng.uniform(0.2, 0.5)), application.pk, "review")
