@@ -7,6 +7,7 @@ SCHEDULE = [
     ("appraisal", 3600, "shanzhi.command.tasks.appraise_months"),
     ("dashboards", 60, "shanzhi.command.tasks.refresh_dashboards"),
     ("dashboards-90d", 600, "shanzhi.command.tasks.refresh_long_dashboards"),
+    ("hall-days", 3600, "shanzhi.onewindow.tasks.close_hall_days"),
     ("calendar-coverage", 24 * 3600, "shanzhi.common.tasks.check_calendar_coverage"),
     ("prune-task-results", 24 * 3600, "shanzhi.common.tasks.prune_task_results"),
 ]

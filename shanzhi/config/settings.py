@@ -4,6 +4,7 @@ Every knob has a safe default for the embedded demo (SQLite under ``var/``); pro
 ``DATABASE_URL``, ``SHANZHI_SECRET_KEY``, ``SHANZHI_SEAL_KEY`` and ``SHANZHI_DEBUG=0``.
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -196,6 +197,10 @@ GRID_INDEX_CHECK_SECONDS = float(os.environ.get("SHANZHI_GRID_INDEX_CHECK_SECOND
 PUBLIC_RATE_LIMIT = int(os.environ.get("SHANZHI_PUBLIC_RATE_LIMIT", "60"))
 # Reverse proxies whose X-Forwarded-For is believed (addresses, comma separated).
 TRUSTED_PROXIES = frozenset(p.strip() for p in os.environ.get("SHANZHI_TRUSTED_PROXIES", "").split(",") if p.strip())
+# Networks whose machines may take queue numbers at the hall's kiosk page (CIDRs, comma separated;
+# empty: anyone, under the public rate limit).
+KIOSK_NETWORKS = tuple(ipaddress.ip_network(n.strip(), strict=False)
+                       for n in os.environ.get("SHANZHI_KIOSK_NETWORKS", "").split(",") if n.strip())
 # Lookups by a full ID number or phone (search, imports naming people) per user and day.
 IDENTIFIER_LOOKUPS_PER_DAY = int(os.environ.get("SHANZHI_IDENTIFIER_LOOKUPS_PER_DAY", "100"))
 # Imports that name people registered outside the importer's area, per user and day.

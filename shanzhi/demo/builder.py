@@ -94,6 +94,9 @@ def west_east_north_south(items, key):
     return sorted(items, key=lambda it: (-round(key(it)[1] / 0.01), key(it)[0]))
 
 
+WINDOWS_SHOWCASE = 12  # 徐霞客镇: 26 specialist windows merged into 12 comprehensive ones
+
+
 class DemoBuilder:
     def __init__(self, *, seed: int = 2026, scale: str = "default", log=print, history: bool = True):
         self.seed = seed
@@ -109,9 +112,9 @@ class DemoBuilder:
         # The window's recent past (applications a working day in the showcase town): the sources
         # speak of 240 a day at 柘汪镇's hall; the default plays a tenth of that to keep the first start short.
         self.window_rates = {
-            "tiny": {"days": 6, "per_day": 4},
-            "default": {"days": 30, "per_day": 24},
-            "full": {"days": 60, "per_day": 60},
+            "tiny": {"days": 6, "per_day": 4, "queue_days": 2, "tickets_per_day": 24},
+            "default": {"days": 30, "per_day": 24, "queue_days": 10, "tickets_per_day": 150},
+            "full": {"days": 60, "per_day": 60, "queue_days": 30, "tickets_per_day": 240},
         }[scale]
         self.scale = SCALES[scale]
         self.scale_name = scale
@@ -305,6 +308,11 @@ class DemoBuilder:
             u = self._user(f"dispatch_{town.code[6:9]}", self.fake.name(), None)
             users.append(u)
             posts.append((u, Role.DISPATCHER, {"region": town}))
+        # The showcase hall's twelve comprehensive windows are staffed (the cast's clerk is one of them).
+        for n in range(2, WINDOWS_SHOWCASE + 1):
+            u = self._user(f"window{n:02d}", self.fake.name(), None)
+            users.append(u)
+            posts.append((u, Role.WINDOW_CLERK, {"region": xxk}))
         # The village grid chief (first-level grid) also handles the village committee's cases.
         chiefs = {g.region_id: u for u, r, w in posts if r == Role.GRID_CHIEF and (g := w.get("grid"))}
         for code, dept in sorted(self.departments.items()):
@@ -497,6 +505,23 @@ class DemoBuilder:
         self.counts["organisations"] = len(orgs)
         self.counts["components"] = len(comps)
 
+    # ------------------------------------------------------------------ service halls
+    def build_halls(self) -> int:
+        """A 便民服务中心 in every town; the showcase town's has the sources' twelve comprehensive
+        windows (merged from twenty-six), the others eight."""
+        from shanzhi.onewindow.models import ServiceHall, ServiceWindow
+
+        windows = []
+        for town, _cell in self.towns:
+            hall = ServiceHall.objects.create(
+                town=town, name=f"{town.name}便民服务中心", phone=f"0510-86{self.rng.randrange(100000, 999999)}",
+                address=f"江阴市{town.name}{self.rng.choice(['人民路', '政府街', '中心路', '文化路'])}{self.rng.randrange(1, 200)}号")
+            count = WINDOWS_SHOWCASE if town.name == places.SHOWCASE_TOWN else 8
+            windows += [ServiceWindow(hall=hall, number=n, name="综合受理" if n < count else "帮办代办")
+                        for n in range(1, count + 1)]
+        ServiceWindow.objects.bulk_create(windows)
+        return len(windows)
+
     # ------------------------------------------------------------------ all
     def build(self):
         """All or nothing: a failure leaves no half-built county behind (the next run starts over)."""
@@ -516,6 +541,7 @@ class DemoBuilder:
 
             self.log("政务服务事项目录 …")
             self.counts["service_items"] = seed_catalog(next(t for t, _c in self.towns if t.name == places.SHOWCASE_TOWN))
+            self.counts["windows"] = self.build_halls()
             if self.with_history:
                 from .history import HistoryBuilder, build_patrols
 

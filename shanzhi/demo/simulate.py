@@ -21,6 +21,9 @@ from shanzhi.incidents.states import Status
 from . import places
 from .history import DESCRIPTIONS, WEIGHTS
 
+# The cast's logins (DESIGN.md §10) are left to the people trying the demo.
+CAST_LOGINS = ["window_clerk", "reviewer"]
+
 
 class Simulator:
     def __init__(self, seed: int | None = None):
@@ -89,8 +92,34 @@ class Simulator:
                 return "verify"
         return None
 
+    def hall_tick(self, now=None) -> dict:
+        """The showcase hall in office hours: a few people take numbers, and the windows the staff
+        (not the cast's logins, which people may be using) hold call the next one when done."""
+        from shanzhi.onewindow.models import Lane, ServiceHall, ServiceWindow, Ticket
+        from shanzhi.onewindow.services import queue as q
+
+        done = {"tickets": 0, "called": 0}
+        hall = ServiceHall.objects.select_related("town").filter(town__name=places.SHOWCASE_TOWN).first()
+        now = now or timezone.now()
+        if hall is None or not q.is_open(hall, now):
+            return done
+        for _ in range(self.rng.choice([0, 1, 1, 2, 3])):
+            q.take_ticket(hall=hall, lane=Lane.PRIORITY if self.rng.random() < 0.08 else Lane.NORMAL, at=now)
+            done["tickets"] += 1
+        for window in ServiceWindow.objects.filter(hall=hall, clerk__isnull=False).exclude(
+                clerk__username__in=CAST_LOGINS).select_related("clerk"):
+            current = Ticket.objects.filter(window=window, state=Ticket.State.CALLED).first()
+            if current is None or (now - current.called_at).total_seconds() > self.rng.uniform(180, 720):
+                if q.call_next(actor=window.clerk, at=now):
+                    done["called"] += 1
+        return done
+
     def tick(self, new: int = 2, moves: int = 6) -> dict:
         done = {"reported": 0, "moved": 0}
+        try:
+            done.update(self.hall_tick())
+        except (ValidationError, PermissionDenied):
+            pass
         for _ in range(new):
             if self.new_report():
                 done["reported"] += 1
@@ -112,6 +141,7 @@ class Simulator:
         while ticks is None or n < ticks:
             started = time.monotonic()
             result = self.tick()
-            log(f"{timezone.localtime():%H:%M:%S} 新上报 {result['reported']} 件，推进 {result['moved']} 件")
+            hall = f"，大厅取号 {result['tickets']} 个、叫号 {result['called']} 次" if result.get("tickets") or result.get("called") else ""
+            log(f"{timezone.localtime():%H:%M:%S} 新上报 {result['reported']} 件，推进 {result['moved']} 件{hall}")
             n += 1
             time.sleep(max(0.0, interval - (time.monotonic() - started)))

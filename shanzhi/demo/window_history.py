@@ -21,8 +21,9 @@ from shanzhi.cases.errors import Conflict
 from shanzhi.cases.scan import scan_timers
 from shanzhi.common.workcal import WorkingCalendar
 from shanzhi.notify.services import suppressed
-from shanzhi.onewindow.models import Application, ServiceItem
+from shanzhi.onewindow.models import Application, Lane, ServiceHall, ServiceItem, ServiceWindow
 from shanzhi.onewindow.services import applications as svc
+from shanzhi.onewindow.services import queue as queue_svc
 from shanzhi.registry.models import Organisation, Person
 
 SCAN_EVERY = dt.timedelta(hours=1)
@@ -41,15 +42,29 @@ class Plan:
 
 
 class WindowHistory:
-    def __init__(self, *, town, seed: int = 2026, days: int = 30, per_day: int = 20, now=None, log=None):
+    def __init__(self, *, town, seed: int = 2026, days: int = 30, per_day: int = 20, queue_days: int = 10,
+                 tickets_per_day: int = 150, now=None, log=None):
         self.town, self.rng, self.days, self.per_day = town, random.Random(seed + 311), days, per_day
+        self.queue_days, self.tickets_per_day = queue_days, tickets_per_day
         self.now = now or timezone.now()
         self.log = log or (lambda m: None)
         self.calendar = WorkingCalendar(town.code)
         self.items = list(ServiceItem.objects.filter(level=ServiceItem.Level.HANDLING, is_active=True)
                           .prefetch_related("materials", "review_steps__department"))
         posts = Post.objects.filter(is_active=True).select_related("user")
-        self.clerk = posts.filter(role=Role.WINDOW_CLERK, region=town).first().user
+        self.clerk = posts.filter(role=Role.WINDOW_CLERK, region=town, user__username="window_clerk").first().user
+        # The hall: about two thirds of its windows staffed on an ordinary day, the cast's clerk among them.
+        self.hall = ServiceHall.objects.get(town=town)
+        windows = list(ServiceWindow.objects.filter(hall=self.hall).order_by("number"))
+        staff = [self.clerk] + [p.user for p in posts.filter(role=Role.WINDOW_CLERK, region=town)
+                                .exclude(user=self.clerk).order_by("user__username")]
+        self.on_duty = staff[:max(1, len(windows) * 2 // 3)]
+        seats = [w for w in windows if w.number == 3] + [w for w in windows if w.number != 3]  # 吴敏 at window 3
+        for clerk, window in zip(self.on_duty, seats, strict=False):
+            queue_svc.sign_in(actor=clerk, window=window.pk, at=self.now - dt.timedelta(days=days + 1))
+        self.idle = list(self.on_duty)
+        self.purposes: dict[int, str] = {}
+        self.tickets = 0
         self.decider = posts.filter(role=Role.BACKOFFICE_REVIEWER, region=town).first().user
         self.agents = [p.user for p in posts.filter(role=Role.GRID_WORKER, grid__town=town)[:30]]
         self.citizen = User.objects.filter(username="citizen").first()
@@ -72,8 +87,10 @@ class WindowHistory:
     def _office_time(self, day: dt.date) -> dt.datetime | None:
         if not self.calendar.is_workday(day):
             return None
-        hour = self.rng.choice([8, 9, 9, 10, 10, 11, 13, 14, 14, 15, 16])
-        return dt.datetime.combine(day, dt.time(hour, self.rng.randrange(0, 60)), tzinfo=timezone.get_current_timezone())
+        hour = self.rng.choice([8, 9, 9, 9, 10, 10, 10, 11, 13, 14, 14, 15, 15, 16])
+        minute = self.rng.randrange(30 if hour in (8, 13) else 0, 60)
+        return dt.datetime.combine(day, dt.time(hour, minute, self.rng.randrange(60)),
+                                   tzinfo=timezone.get_current_timezone())
 
     def _later(self, t, lo_hours, hi_hours):
         return t + dt.timedelta(hours=self.rng.uniform(lo_hours, hi_hours))
@@ -82,10 +99,21 @@ class WindowHistory:
         start = timezone.localtime(self.now).date() - dt.timedelta(days=self.days)
         for d in range(self.days + 1):
             day = start + dt.timedelta(days=d)
-            for _ in range(self.rng.randrange(self.per_day // 2, self.per_day * 3 // 2 + 1)):
+            # Online and through village agents; window applications come from the queue below.
+            for _ in range(self.rng.randrange(self.per_day // 3, self.per_day * 2 // 3 + 1)):
                 t = self._office_time(day)
                 if t:
                     self._at(t, -1, "submit")
+            # Visitors who take a number: some apply at the window (decided when called), the rest
+            # come to ask, collect a licence, hand in a correction or for matters outside this catalog.
+            if d >= self.days - self.queue_days:
+                for _ in range(self.rng.randrange(self.tickets_per_day * 3 // 4, self.tickets_per_day * 5 // 4 + 1)):
+                    t = self._office_time(day)
+                    if t:
+                        self._at(t, -1, "arrive")
+            elif self.calendar.is_workday(day):
+                for _ in range(self.rng.randrange(self.per_day // 2, self.per_day + 1)):
+                    self._at(self._office_time(day), -1, "walk_in")
         made, next_scan = 0, None
         with suppressed():
             while self.queue:
@@ -97,6 +125,14 @@ class WindowHistory:
                 try:
                     if what == "submit":
                         made += self._submit(when)
+                    elif what == "arrive":
+                        self._arrive(when)
+                    elif what == "call":
+                        self._call(when, pk)
+                    elif what == "window_submit":
+                        made += self._submit(when, at_window=pk)
+                    elif what == "walk_in":  # before the queue's history: at the window, no number kept
+                        made += self._submit(when, at_window=self.rng.choice(self.on_duty).pk)
                     else:
                         self._play(when, what, pk)
                 except (Conflict, PermissionDenied, ValidationError) as exc:
@@ -104,10 +140,39 @@ class WindowHistory:
                     self.last_error = exc
                     continue
             scan_timers(now=self.now)
+            queue_svc.close_day(timezone.localtime(self.now).date())
+        self.log(f"  大厅取号 {self.tickets} 个")
         self.log(f"  一窗口办件 {made} 件" + (f"（{self.refused} 步被拒）" if self.refused else ""))
         return made
 
-    def _submit(self, t) -> int:
+    # ------------------------------------------------------------------ the queue
+    def _arrive(self, t) -> None:
+        lane = Lane.PRIORITY if self.rng.random() < 0.08 else Lane.NORMAL
+        ticket = queue_svc.take_ticket(hall=self.hall, lane=lane, at=t,
+                                       phone=f"138{self.rng.randrange(10**8):08d}" if self.rng.random() < 0.5 else "")
+        self.tickets += 1
+        self.purposes[ticket.pk] = "apply" if self.rng.random() < 0.35 else "visit"
+        if self.idle:
+            self._at(t + dt.timedelta(seconds=self.rng.uniform(10, 60)), self.idle.pop(0).pk, "call")
+
+    def _call(self, t, clerk_pk) -> None:
+        clerk = next(c for c in self.on_duty if c.pk == clerk_pk)
+        ticket = queue_svc.call_next(actor=clerk, at=t)
+        if ticket is None:
+            self.idle.append(clerk)
+            return
+        rng = self.rng
+        if rng.random() < 0.03:  # nobody came
+            queue_svc.miss(actor=clerk, at=t + dt.timedelta(minutes=2))
+            self._at(t + dt.timedelta(minutes=2, seconds=20), clerk.pk, "call")
+            return
+        apply = self.purposes.pop(ticket.pk, "visit") == "apply"
+        minutes = rng.uniform(6, 16) if apply else rng.uniform(2, 7)
+        if apply:
+            self._at(t + dt.timedelta(minutes=minutes * 0.6), clerk.pk, "window_submit")
+        self._at(t + dt.timedelta(minutes=minutes), clerk.pk, "call")
+
+    def _submit(self, t, at_window: int | None = None) -> int:
         rng = self.rng
         item = rng.choice(self.items)
         if item.applicant_kind == ServiceItem.Applicant.ORGANISATION or (
@@ -118,12 +183,14 @@ class WindowHistory:
             person = rng.choice(self.people)
             applicant = {"applicant_name": person.name, "applicant_id": person.id_number, "applicant_kind": "person"}
         roll = rng.random()
-        if item.online_depth >= 3 and roll < 0.3 and self.citizen:
+        if at_window:
+            actor, channel = next(c for c in self.on_duty if c.pk == at_window), "window"
+        elif item.online_depth >= 3 and roll < 0.55 and self.citizen:
             actor, channel = self.citizen, "online"
-        elif roll < 0.42 and self.agents:
+        elif self.agents:
             actor, channel = rng.choice(self.agents), "agent"
         else:
-            actor, channel = self.clerk, "window"
+            return 0
         correction = rng.random() < 0.15
         materials = {}
         for i, m in enumerate(item.materials.all()):
@@ -152,20 +219,20 @@ class WindowHistory:
         rng = self.rng
         if what == "check":
             if plan.refuse:
-                svc.application_refuse(actor=self.clerk, application_id=pk, reason="不属于本机关职权范围，请向县级部门申请", at=t)
+                svc.application_refuse(actor=self._clerk_for(application), application_id=pk, reason="不属于本机关职权范围，请向县级部门申请", at=t)
             elif plan.correction:
-                svc.application_request_correction(actor=self.clerk, application_id=pk, problems={}, at=t)
+                svc.application_request_correction(actor=self._clerk_for(application), application_id=pk, problems={}, at=t)
                 self._at(self._later(t, 20, 120), pk, "resubmit")
             else:
                 self._at(t, pk, "accept")
         elif what == "resubmit":
             missing = svc.missing_materials(application)
-            actor = application.submitted_by or self.clerk
+            actor = application.submitted_by or self._clerk_for(application)
             svc.application_resubmit(actor=actor, application_id=pk,
                                      materials={m.pk: SimpleUploadedFile("补正材料.pdf", PDF) for m in missing}, at=t)
             self._at(self._later(t, 0.5, 8), pk, "accept")
         elif what == "accept":
-            svc.application_accept(actor=self.clerk, application_id=pk, at=t)
+            svc.application_accept(actor=self._clerk_for(application), application_id=pk, at=t)
             self._plan_review(application, t)
         elif what == "review":
             for review in application.reviews.filter(state="pending").select_related("department"):
@@ -186,10 +253,16 @@ class WindowHistory:
             if plan.rate:
                 self._at(self._later(t, 1, 48), pk, "rate")
         elif what == "deliver":
-            svc.application_deliver(actor=self.clerk, application_id=pk, method="courier" if plan.courier else "pickup",
+            svc.application_deliver(actor=self._clerk_for(application), application_id=pk, method="courier" if plan.courier else "pickup",
                                     courier_number=f"EMS{rng.randrange(10**9):09d}" if plan.courier else "", at=t)
         elif what == "rate":
             svc.application_rate(token=application.rating_token, level=plan.rate, at=t)
+
+    def _clerk_for(self, application) -> User:
+        """Who took it in deals with it again; online applications go to whoever is free."""
+        if application.clerk_id:
+            return next((c for c in self.on_duty if c.pk == application.clerk_id), self.clerk)
+        return self.rng.choice(self.on_duty)
 
     def _plan_review(self, application, t) -> None:
         days = float(application.item.promised_days)

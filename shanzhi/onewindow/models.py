@@ -197,6 +197,11 @@ class Application(TimeStamped):
     courier_number = models.CharField(_("邮件号"), max_length=40, blank=True)
     rating = models.PositiveSmallIntegerField(_("评价"), null=True, blank=True)
     rating_token = models.CharField(max_length=40, blank=True, default="", editable=False)
+    # Who took it in at which window (ratings and workload per clerk and window).
+    window = models.ForeignKey("ServiceWindow", verbose_name=_("受理窗口"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="applications")
+    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("受理人"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -374,3 +379,143 @@ class Certificate(models.Model):
 
     def __str__(self):
         return f"{self.number} {self.name}"
+
+
+# --------------------------------------------------------------------------- the hall and its queue
+class ServiceHall(models.Model):
+    """A town's service center (便民服务中心): its windows, opening hours and appointment slots."""
+
+    town = models.OneToOneField("geo.Region", verbose_name=_("镇（街道）"), on_delete=models.PROTECT,
+                                related_name="service_hall")
+    name = models.CharField(_("名称"), max_length=80)
+    address = models.CharField(_("地址"), max_length=160, blank=True)
+    phone = models.CharField(_("咨询电话"), max_length=40, blank=True)
+    am_open = models.TimeField(_("上午开始"), default="08:30")
+    am_close = models.TimeField(_("上午结束"), default="12:00")
+    pm_open = models.TimeField(_("下午开始"), default="13:30")
+    pm_close = models.TimeField(_("下午结束"), default="17:00")
+    slot_minutes = models.PositiveSmallIntegerField(_("预约时段（分钟）"), default=30)
+    slot_capacity = models.PositiveSmallIntegerField(_("每时段预约名额"), default=6)
+    service_minutes = models.PositiveSmallIntegerField(_("平均办理时长（分钟，估算等候用）"), default=8)
+
+    class Meta:
+        verbose_name = _("便民服务中心")
+        verbose_name_plural = _("便民服务中心")
+
+    def __str__(self):
+        return self.name
+
+
+class ServiceWindow(models.Model):
+    """A comprehensive window (综合窗口): any clerk signed in at it handles any item."""
+
+    hall = models.ForeignKey(ServiceHall, on_delete=models.CASCADE, related_name="windows")
+    number = models.PositiveSmallIntegerField(_("窗口号"))
+    name = models.CharField(_("窗口名称"), max_length=40, default="综合受理")
+    is_active = models.BooleanField(_("启用"), default=True)
+    clerk = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("当前在岗"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="service_window")
+    opened_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["hall", "number"]
+        verbose_name = _("窗口")
+        verbose_name_plural = _("窗口")
+        constraints = [models.UniqueConstraint(fields=["hall", "number"], name="uniq_window_number")]
+
+    def __str__(self):
+        return f"{self.number}号窗口（{self.name}）"
+
+
+class Lane(models.TextChoices):
+    PRIORITY = "priority", _("优先（老年人、残疾人、军人、孕妇）")
+    APPOINTMENT = "appointment", _("预约")
+    NORMAL = "normal", _("普通")
+
+
+LANE_PREFIX = {Lane.PRIORITY: "Y", Lane.APPOINTMENT: "B", Lane.NORMAL: "A"}
+
+
+class Appointment(models.Model):
+    """A booked slot (预约办): the resident checks in with the code and is called in the appointment lane."""
+
+    class State(models.TextChoices):
+        BOOKED = "booked", _("已预约")
+        ARRIVED = "arrived", _("已签到")
+        CANCELLED = "cancelled", _("已取消")
+        MISSED = "missed", _("爽约")
+
+    hall = models.ForeignKey(ServiceHall, on_delete=models.CASCADE, related_name="appointments")
+    item = models.ForeignKey(ServiceItem, verbose_name=_("事项"), null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    day = models.DateField(_("日期"))
+    slot = models.TimeField(_("时段"))
+    code = models.CharField(_("预约码"), max_length=8)
+    name = models.CharField(_("预约人"), max_length=60)
+    phone_sealed = models.TextField(blank=True, default="", editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="appointments")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.BOOKED)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["day", "slot", "id"]
+        verbose_name = _("预约")
+        verbose_name_plural = _("预约")
+        constraints = [models.UniqueConstraint(fields=["hall", "day", "code"], name="uniq_appointment_code")]
+        indexes = [models.Index(fields=["hall", "day", "slot", "state"])]
+
+    def __str__(self):
+        return f"{self.day} {self.slot:%H:%M} {self.code}"
+
+
+class Ticket(models.Model):
+    """A queue number (取号). Called in lane order — priority, appointments due, then the rest — each
+    lane first come, first served."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("等候中")
+        CALLED = "called", _("办理中")
+        DONE = "done", _("已办结")
+        MISSED = "missed", _("过号")
+
+    hall = models.ForeignKey(ServiceHall, on_delete=models.CASCADE, related_name="tickets")
+    day = models.DateField()
+    number = models.CharField(_("号码"), max_length=8)
+    lane = models.CharField(_("类别"), max_length=12, choices=Lane.choices, default=Lane.NORMAL)
+    state = models.CharField(_("状态"), max_length=8, choices=State.choices, default=State.WAITING)
+    item = models.ForeignKey(ServiceItem, verbose_name=_("事项"), null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    appointment = models.OneToOneField(Appointment, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="ticket")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="tickets", help_text=_("线上取号的账号"))
+    phone_sealed = models.TextField(blank=True, default="", editable=False)
+    issued_at = models.DateTimeField(_("取号时间"))
+    called_at = models.DateTimeField(_("叫号时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    calls = models.PositiveSmallIntegerField(_("呼叫次数"), default=0)
+    announced_at = models.DateTimeField(null=True, blank=True, help_text=_("最近一次呼叫（大厅屏幕按此播报）"))
+    window = models.ForeignKey(ServiceWindow, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    application = models.ForeignKey(Application, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="tickets")
+
+    class Meta:
+        ordering = ["day", "issued_at", "id"]
+        verbose_name = _("排队号")
+        verbose_name_plural = _("排队号")
+        constraints = [models.UniqueConstraint(fields=["hall", "day", "number"], name="uniq_ticket_number")]
+        indexes = [models.Index(fields=["hall", "day", "state", "lane", "issued_at"]),
+                   models.Index(fields=["clerk", "day"])]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def wait_minutes(self) -> float | None:
+        if not self.called_at:
+            return None
+        return (self.called_at - self.issued_at).total_seconds() / 60

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import queue_views, views
 
 app_name = "onewindow"
 urlpatterns = [
@@ -15,4 +15,14 @@ urlpatterns = [
     path("hall/", views.hall, name="hall"),
     path("hall/apply/<str:code>/", views.hall_apply, name="hall_apply"),
     path("rate/<str:token>/", views.rate, name="rate"),
+    path("halls/<str:code>/screen/", queue_views.screen, name="screen"),
+    path("halls/<str:code>/screen.json", queue_views.screen_json, name="screen_json"),
+    path("halls/<str:code>/kiosk/", queue_views.kiosk, name="kiosk"),
+    path("halls/<str:code>/take/", queue_views.take_online, name="take_online"),
+    path("tickets/<str:token>/", queue_views.ticket_page, name="ticket"),
+    path("desk/", queue_views.desk, name="desk"),
+    path("desk/<str:action>/", queue_views.desk_act, name="desk_act"),
+    path("queue/", queue_views.queue_figures, name="queue"),
+    path("appointments/", queue_views.appointments, name="appointments"),
+    path("appointments/<int:pk>/cancel/", queue_views.appointment_cancel, name="appointment_cancel"),
 ]

@@ -29,11 +29,13 @@ def _start(env, port):
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "shanzhi.config.wsgi:application", "--bind",
                              f"127.0.0.1:{port}", "--workers", "2"], env=env, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    for _ in range(100):
+    # Bound is not ready: wait until a worker answers (a busy machine boots them slowly).
+    for _ in range(300):
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc
-        except OSError:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
+                if resp.status == 200:
+                    return proc
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             time.sleep(0.1)
     raise RuntimeError("server did not start")
 

@@ -205,9 +205,11 @@ def application_submit(*, actor, item, town, applicant_name: str, applicant_id: 
         submitted_by=actor if getattr(actor, "pk", None) else None, acting_for=bool(staff) and channel == Channel.AGENT,
         home_visit=home_visit, region=person.region if person and person.region_id else None, town=hall,
         submitted_at=at, visits=1 if channel in (Channel.WINDOW, Channel.KIOSK) else 0)
+    if staff and channel in (Channel.WINDOW, Channel.KIOSK):
+        _taken_in_by(application, actor, link_ticket=True)
     clocks = Clocks(APPLICATION, application, at)
     clocks.start("accept", ACCEPT_DAYS, "working_days", fresh=True)
-    application.save(update_fields=["accept_due"])
+    application.save(update_fields=["accept_due", "clerk", "window"])
     _store_materials(application, materials or {}, actor, at)
     ApplicationStep.objects.create(
         application=application, action=Action.SUBMIT, at=at, actor=actor if getattr(actor, "pk", None) else None,
@@ -222,6 +224,18 @@ def application_submit(*, actor, item, town, applicant_name: str, applicant_id: 
     _sms(application, _("【善治】您申请的「%(i)s」已收到，办件编号 %(n)s，我们将在 %(d)d 个工作日内受理或一次性告知需补正的材料。")
          % {"i": item.name, "n": application.number, "d": ACCEPT_DAYS}, "submitted")
     return application
+
+
+def _taken_in_by(application, actor, *, link_ticket: bool = False) -> None:
+    """The clerk (and the window they are signed in at) who took the application in: ratings and
+    workload are counted per clerk and window. The number being served there is linked to it."""
+    from ..models import ServiceWindow, Ticket
+
+    window = ServiceWindow.objects.filter(clerk=actor).first()
+    application.clerk, application.window = actor, window
+    if link_ticket and window:
+        Ticket.objects.filter(window=window, state=Ticket.State.CALLED, application__isnull=True).update(
+            application=application)
 
 
 # --------------------------------------------------------------------------- accept, refuse, correct
@@ -266,6 +280,8 @@ def application_accept(*, actor, application_id, expected_version=None, note: st
         raise ValidationError({"materials": ValidationError(
             _("缺少必要材料：%(m)s。请补齐或一次性告知补正") % {"m": "、".join(x.name for x in missing)}, code="missing")})
     application.materials.filter(state=SubmittedMaterial.State.RECEIVED).update(state=SubmittedMaterial.State.ACCEPTED)
+    if application.clerk_id is None:
+        _taken_in_by(application, actor)
     _start_review(m, application)
     m.finish(note=note, due=application.promise_due)
     _sms(application, _("【善治】您的办件 %(n)s 已受理，承诺 %(d)s 前办结。") % {

@@ -61,6 +61,12 @@ class Command(BaseCommand):
             role = Role(post.role).label if post else "系统管理员"
             where = (post.grid or post.department or post.region or "") if post else "全县"
             self.stdout.write(f"{username:<19}{user.display_name:<7}{role:<12}{user.mobile or '':<15}{where}")
+        from shanzhi.onewindow.models import ServiceHall
+
+        hall = ServiceHall.objects.select_related("town").filter(town__name="徐霞客镇").first()
+        if hall:
+            base = f"http://127.0.0.1:{port}/window/halls/{hall.town.code}"
+            self.stdout.write(f"{hall.name}：叫号屏 {base}/screen/ · 取号机 {base}/kiosk/")
         self.stdout.write("")
 
     def serve(self):
