@@ -112,7 +112,7 @@ class DemoBuilder:
         # The window's recent past (applications a working day in the showcase town): the sources
         # speak of 240 a day at 柘汪镇's hall; the default plays a tenth of that to keep the first start short.
         self.window_rates = {
-            "tiny": {"days": 6, "per_day": 4, "queue_days": 2, "tickets_per_day": 24},
+            "tiny": {"days": 20, "per_day": 3, "queue_days": 2, "tickets_per_day": 24},
             "default": {"days": 30, "per_day": 24, "queue_days": 10, "tickets_per_day": 150},
             "full": {"days": 60, "per_day": 60, "queue_days": 30, "tickets_per_day": 240},
         }[scale]
@@ -541,6 +541,9 @@ class DemoBuilder:
 
             self.log("政务服务事项目录 …")
             self.counts["service_items"] = seed_catalog(next(t for t, _c in self.towns if t.name == places.SHOWCASE_TOWN))
+            from shanzhi.onewindow.catalog import seed_targets
+
+            seed_targets()
             self.counts["windows"] = self.build_halls()
             if self.with_history:
                 from .history import HistoryBuilder, build_patrols

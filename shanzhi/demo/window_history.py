@@ -21,6 +21,7 @@ from shanzhi.cases.errors import Conflict
 from shanzhi.cases.scan import scan_timers
 from shanzhi.common.workcal import WorkingCalendar
 from shanzhi.notify.services import suppressed
+from shanzhi.onewindow import rectification
 from shanzhi.onewindow.models import Application, Lane, ServiceHall, ServiceItem, ServiceWindow
 from shanzhi.onewindow.services import applications as svc
 from shanzhi.onewindow.services import queue as queue_svc
@@ -28,6 +29,10 @@ from shanzhi.registry.models import Organisation, Person
 
 SCAN_EVERY = dt.timedelta(hours=1)
 PDF = b"%PDF-1.4\n% demo material\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+GOOD_COMMENTS = ["", "", "办事效率高，窗口人员很耐心", "一次就办好了，点赞", "网上提交很方便", "代办员上门服务，很贴心"]
+BAD_COMMENTS = ["等了很久才叫到号", "材料要求没有一次说清楚，跑了两趟", "窗口人员态度不好", "办理进度没人告知"]
+MEASURES = ["已约谈当事窗口人员并组织业务培训，完善一次性告知清单", "优化叫号规则，高峰时段增开窗口",
+            "修订办事指南材料说明，增加示范文本", "建立办理进度短信提醒，专人跟踪"]
 OPINIONS = ["材料齐全，符合法定条件", "经现场核查，符合要求", "同意，请按规定办理", "符合规划要求"]
 
 
@@ -39,6 +44,7 @@ class Plan:
     deny: bool
     courier: bool
     rate: int | None
+    done_at: dt.datetime | None = None
 
 
 class WindowHistory:
@@ -66,6 +72,7 @@ class WindowHistory:
         self.purposes: dict[int, str] = {}
         self.tickets = 0
         self.decider = posts.filter(role=Role.BACKOFFICE_REVIEWER, region=town).first().user
+        self.leader = posts.filter(role=Role.TOWN_LEADER, region=town).first().user
         self.agents = [p.user for p in posts.filter(role=Role.GRID_WORKER, grid__town=town)[:30]]
         self.citizen = User.objects.filter(username="citizen").first()
         self.reviewers: dict[int, User] = {}
@@ -241,9 +248,9 @@ class WindowHistory:
                                        department=review.department_id if reviewer != self.decider else None, at=t)
                 t += dt.timedelta(minutes=rng.uniform(10, 90))
             if application.reviews.filter(state="pending").exists():
-                self._at(self._later(t, 1, 20), pk, "review")
+                self._at(min(self._later(t, 1, 20), plan.done_at or t), pk, "review")
             else:
-                self._at(self._later(t, 0.5, 16), pk, "decide")
+                self._at(max(self._later(t, 0.5, 4), plan.done_at or t), pk, "decide")
         elif what == "decide":
             if plan.deny:
                 svc.application_deny(actor=self.decider, application_id=pk, reason="经审查不符合法定条件", at=t)
@@ -256,7 +263,23 @@ class WindowHistory:
             svc.application_deliver(actor=self._clerk_for(application), application_id=pk, method="courier" if plan.courier else "pickup",
                                     courier_number=f"EMS{rng.randrange(10**9):09d}" if plan.courier else "", at=t)
         elif what == "rate":
-            svc.application_rate(token=application.rating_token, level=plan.rate, at=t)
+            comment = rng.choice(BAD_COMMENTS) if plan.rate <= 2 else rng.choice(GOOD_COMMENTS)
+            svc.application_rate(token=application.rating_token, level=plan.rate, comment=comment, at=t)
+            if plan.rate <= 2:
+                self._at(self._later(t, 20, 200), pk, "rectify")
+        elif what == "rectify":
+            case = application.rectification
+            actor = self.reviewers.get(application.item.department_id) or self.decider
+            rectification.rectify(actor=actor, case_id=case.pk, measures=rng.choice(MEASURES), at=t)
+            self._at(self._later(t, 8, 60), pk, "visit")
+        elif what == "visit":
+            case = application.rectification
+            visitor = self.leader if case.rectified_by_id == self.decider.pk else self.decider
+            satisfied = rng.random() < 0.85
+            rectification.visit(actor=visitor, case_id=case.pk, satisfied=satisfied, at=t,
+                                note="电话回访，群众表示认可整改结果" if satisfied else "电话回访，群众仍不满意，要求进一步说明")
+            if not satisfied:
+                self._at(self._later(t, 20, 100), pk, "rectify")
 
     def _clerk_for(self, application) -> User:
         """Who took it in deals with it again; online applications go to whoever is free."""
@@ -265,6 +288,9 @@ class WindowHistory:
         return self.rng.choice(self.on_duty)
 
     def _plan_review(self, application, t) -> None:
-        days = float(application.item.promised_days)
-        span = max(2.0, days * 7.5 * self.rng.uniform(0.2, 0.8 if self.rng.random() > 0.06 else 1.4))
-        self._at(t + dt.timedelta(hours=span * self.rng.uniform(0.2, 0.5)), application.pk, "review")
+        # The back office uses a third to all of the promised limit (now and then more than all of it).
+        days = max(0.05, float(application.item.promised_days))
+        share = self.rng.uniform(0.3, 0.95) if self.rng.random() > 0.06 else self.rng.uniform(1.05, 1.5)
+        done_at = self.calendar.add(t, days * share, "working_days")
+        self.plans[application.pk].done_at = done_at
+        self._at(t + (done_at - t) * self.rng.uniform(0.2, 0.5), application.pk, "review")

@@ -8,4 +8,4 @@ class OneWindowConfig(AppConfig):
     verbose_name = _("一窗口")
 
     def ready(self):
-        from . import kind  # noqa: F401 — registers applications with the case kernel
+        from . import kind, rectification  # noqa: F401 — registers applications and rectifications with the kernel

@@ -290,3 +290,23 @@ def seed_catalog(town) -> int:
                 ReviewStep(item=item, order=i, name=name, department=departments.get(d, dept), parallel_group=group)
                 for i, (name, d, group) in enumerate(row["steps"], start=1) if departments.get(d)])
     return created
+
+
+# 江阴 "2440": 企业开办 2 个工作日、不动产登记 4 个工作日、工业建设项目施工许可 40 个工作日 (DOMAIN.md §2).
+TARGETS = [
+    ("企业开办", 2, ["企业设立登记", "个体工商户登记"], "江阴“2440”：企业开办 2 个工作日内办结"),
+    ("不动产登记", 4, ["不动产首次登记", "不动产转移登记"], "江阴“2440”：不动产登记 4 个工作日内办结"),
+    ("工业建设项目施工许可", 40, ["建筑工程施工许可"], "江阴“2440”：工业建设项目施工许可 40 个工作日内办结"),
+]
+
+
+def seed_targets() -> int:
+    """The county's time targets per group of items (an administrator changes them in the admin)."""
+    from .models import ServiceItem, ServiceTarget
+
+    for order, (name, days, items, note) in enumerate(TARGETS, start=1):
+        target, _ = ServiceTarget.objects.get_or_create(name=name, defaults={"limit_days": days, "note": note,
+                                                                              "order": order})
+        target.items.add(*ServiceItem.objects.filter(level=ServiceItem.Level.HANDLING, name__in=items,
+                                                     variant__in=["新办", ""]))
+    return len(TARGETS)

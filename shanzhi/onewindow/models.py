@@ -196,6 +196,9 @@ class Application(TimeStamped):
                                 default="pickup")
     courier_number = models.CharField(_("邮件号"), max_length=40, blank=True)
     rating = models.PositiveSmallIntegerField(_("评价"), null=True, blank=True)
+    rating_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
+    handling_days = models.DecimalField(_("实际办理用时（工作日）"), max_digits=6, decimal_places=2, null=True, blank=True,
+                                        help_text=_("受理至办结，扣除特别程序"))
     rating_token = models.CharField(max_length=40, blank=True, default="", editable=False)
     # Who took it in at which window (ratings and workload per clerk and window).
     window = models.ForeignKey("ServiceWindow", verbose_name=_("受理窗口"), null=True, blank=True,
@@ -519,3 +522,82 @@ class Ticket(models.Model):
         if not self.called_at:
             return None
         return (self.called_at - self.issued_at).total_seconds() / 60
+
+
+# --------------------------------------------------------------------------- 差评整改
+class RStatus(models.TextChoices):
+    OPEN = "open", _("待整改")
+    RECTIFIED = "rectified", _("待回访")
+    CLOSED = "closed", _("已办结")
+
+
+class RAction(models.TextChoices):
+    OPEN = "open", _("差评生成整改")
+    RECTIFY = "rectify", _("整改反馈")
+    VISIT = "visit", _("回访")
+    SUPERVISE = "supervise", _("督办")
+    WARN = "warn", _("临期预警")
+    OVERDUE = "overdue", _("超期")
+
+
+class Rectification(TimeStamped):
+    number = models.CharField(_("整改编号"), max_length=24, unique=True)
+    application = models.OneToOneField("onewindow.Application", on_delete=models.PROTECT, related_name="rectification")
+    level = models.PositiveSmallIntegerField(_("评价"))
+    comment = models.TextField(_("评价意见"), blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=RStatus.choices, default=RStatus.OPEN, db_index=True)
+    town = models.ForeignKey("geo.Region", on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey("accounts.Department", verbose_name=_("事项实施部门"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("受理人"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    window = models.ForeignKey("onewindow.ServiceWindow", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    opened_at = models.DateTimeField(_("生成时间"))
+    due = models.DateTimeField(_("整改期限"), null=True, blank=True)
+    measures = models.TextField(_("整改措施"), blank=True)
+    rectified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    rectified_at = models.DateTimeField(_("整改时间"), null=True, blank=True)
+    visit_note = models.TextField(_("回访情况"), blank=True)
+    visited_at = models.DateTimeField(_("回访时间"), null=True, blank=True)
+    satisfied = models.BooleanField(_("回访满意"), null=True, blank=True)
+    rounds = models.PositiveSmallIntegerField(default=1)
+    ran_late = models.BooleanField(_("超期整改"), default=False)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("差评整改")
+        verbose_name_plural = _("差评整改")
+        indexes = [models.Index(fields=["town", "status"])]
+
+    def __str__(self):
+        return self.number
+
+
+class RectificationStep(StepBase):
+    rectification = models.ForeignKey(Rectification, on_delete=models.CASCADE, related_name="steps")
+    action = models.CharField(_("动作"), max_length=20, choices=RAction.choices)
+
+    class Meta(StepBase.Meta):
+        verbose_name = _("整改环节")
+        verbose_name_plural = _("整改环节")
+
+
+class ServiceTarget(models.Model):
+    """A time target for a group of items set by the county (江阴 "2440": 企业开办 2 个工作日、不动产
+    登记 4 个工作日、工业建设项目施工许可 40 个工作日), measured from acceptance to completion."""
+
+    name = models.CharField(_("目标名称"), max_length=60, unique=True)
+    items = models.ManyToManyField(ServiceItem, verbose_name=_("适用事项"), related_name="targets")
+    limit_days = models.DecimalField(_("目标时限（工作日）"), max_digits=5, decimal_places=1)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("办理时限目标")
+        verbose_name_plural = _("办理时限目标")
+
+    def __str__(self):
+        return f"{self.name} ≤ {self.limit_days} 个工作日"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import queue_views, views
+from . import oversight_views, queue_views, views
 
 app_name = "onewindow"
 urlpatterns = [
@@ -15,6 +15,10 @@ urlpatterns = [
     path("hall/", views.hall, name="hall"),
     path("hall/apply/<str:code>/", views.hall_apply, name="hall_apply"),
     path("rate/<str:token>/", views.rate, name="rate"),
+    path("supervise/", oversight_views.supervise, name="supervise"),
+    path("rectifications/", oversight_views.rectification_list, name="rectifications"),
+    path("rectifications/<int:pk>/", oversight_views.rectification_detail, name="rectification"),
+    path("rectifications/<int:pk>/act/<str:action>/", oversight_views.rectification_act, name="rectification_act"),
     path("halls/<str:code>/screen/", queue_views.screen, name="screen"),
     path("halls/<str:code>/screen.json", queue_views.screen_json, name="screen_json"),
     path("halls/<str:code>/kiosk/", queue_views.kiosk, name="kiosk"),

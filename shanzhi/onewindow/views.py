@@ -205,8 +205,15 @@ def _detail_context(request, application):
         "notices": application.corrections_issued.all(), "held": svc.held_certificates(application),
         "actions": [a for a in PANEL if _offered(request.user, a, application)],
         "certificate": Certificate.objects.filter(application=application).first(),
+        "rectification": _rectification_seen(request.user, application),
         "now": timezone.now(), "active": "window",
     }
+
+
+def _rectification_seen(user, application):
+    from .rectification import RECTIFICATION
+
+    return RECTIFICATION.visible(user).filter(application=application).first()
 
 
 @login_required

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -429,8 +430,22 @@ def _complete(m, application) -> None:
     application.completed_at = m.at
     application.rating_token = secrets.token_urlsafe(16)
     m.clocks.stop("promise")
-    m.clocks.stop("statute")
+    statute = m.clocks.stop("statute")
+    if statute is not None:
+        application.handling_days = working_days_used(m.clocks.calendar, statute, m.at)
     m.clocks.start("deliver", DELIVER_DAYS, "calendar_days")
+
+
+def working_days_used(calendar, timer, end) -> Decimal:
+    """Working days a clock ran from its start to ``end``, without its pauses (hearings, tests,
+    expert review): what "compressed by 30 %" is measured on."""
+    hours = calendar.working_hours_between(timer.started_at, end)
+    for pause in timer.pauses:
+        begin = dt.datetime.fromisoformat(pause["from"])
+        finish = dt.datetime.fromisoformat(pause["to"]) if pause.get("to") else end
+        hours -= calendar.working_hours_between(begin, finish)
+    per_day = calendar.day_length.total_seconds() / 3600
+    return Decimal(str(round(max(0.0, hours) / per_day, 2)))
 
 
 @transaction.atomic
@@ -517,7 +532,12 @@ def application_rate(*, token: str, level: int, comment: str = "", at: dt.dateti
     if m.case.rating is not None:
         raise Conflict(_("该办件已评价"), code="already_done")
     m.case.rating = level
+    m.case.rating_comment = comment[:500]
     m.finish(note=comment[:500], data={"level": level}, actor_label=_("申请人"))
+    if level <= 2:  # 差评: a rectification case, due in 15 working days, with a return visit
+        from ..rectification import open_for
+
+        open_for(m.case, level=level, comment=comment, at=m.at)
     return m.case
 
 
