@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from shanzhi.common.jurisdiction import scope_for
+from shanzhi.common.ratelimit import limit_by_ip
 from shanzhi.geo.models import Grid, Region
 from shanzhi.registry.models import House, Organisation, Person
 
@@ -116,3 +117,33 @@ def pillar(request, key: str):
         "key_orgs": orgs.filter(is_key=True).count(),
         "summary": _summary(request.user),
     })
+
+
+@limit_by_ip("signup", limit=10)
+def signup(request):
+    """注册: a resident's or a company's account for the online hall, the mobile number confirmed
+    by an SMS code."""
+    from django.contrib.auth import login
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import redirect
+
+    from shanzhi.common.errors import error_fields
+    from shanzhi.common.ratelimit import client_ip
+
+    from .signup import sign_up
+
+    if request.user.is_authenticated:
+        return redirect("onewindow:hall")
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in ("phone", "name")}
+        try:
+            user = sign_up(phone=values["phone"], code=request.POST.get("code", ""), name=values["name"],
+                           password=request.POST.get("password", ""), password2=request.POST.get("password2", ""),
+                           ip=client_ip(request))
+        except ValidationError as exc:
+            errors = error_fields(exc)
+        else:
+            login(request, user, backend="shanzhi.accounts.backends.UsernameOrMobileBackend")
+            return redirect("onewindow:hall")
+    return render(request, "accounts/signup.html", {"errors": errors, "v": values}, status=400 if errors else 200)

@@ -18,6 +18,7 @@ from shanzhi.common.ratelimit import client_ip
 from shanzhi.geo.selectors import get_grid_for_actor, grid_list
 from shanzhi.geo.spatial import locate
 from shanzhi.incidents.api import router as incidents_router
+from shanzhi.onewindow import api as window_api
 from shanzhi.registry import selectors as registry_selectors
 
 from . import schemas
@@ -182,3 +183,5 @@ api.add_router("/geo", geo)
 api.add_router("/registry", registry)
 api.add_router("/", incidents_router)
 api.add_router("/", cases_router)
+api.add_router("/window", window_api.public)
+api.add_router("/window", window_api.router)

@@ -261,7 +261,8 @@ def public_code(request):
     from .services.public import send_code
 
     try:
-        send_code(phone=request.POST.get("phone", ""))
+        send_code(phone=request.POST.get("phone", ""),
+                  purpose="signup" if request.POST.get("purpose") == "signup" else "report")
     except ValidationError as exc:
         return HttpResponse(f'<span class="err">{error_text(exc)}</span>', status=400)
     return HttpResponse(f'<span class="ok">{_("验证码已发送，10 分钟内有效")}</span>')

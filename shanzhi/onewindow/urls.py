@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import oversight_views, queue_views, views
+from . import catalog_views, oversight_views, queue_views, views
 
 app_name = "onewindow"
 urlpatterns = [
     path("", views.window, name="window"),
     path("guide/", views.guide, name="guide"),
     path("guide/<str:code>/", views.guide_item, name="guide_item"),
+    path("catalog/export.xlsx", catalog_views.catalog_export, name="catalog_export"),
+    path("catalog/import/", catalog_views.catalog_import, name="catalog_import"),
     path("applications/new/", views.window_new, name="new"),
     path("applications/<int:pk>/", views.detail, name="detail"),
     path("applications/<int:pk>/act/<str:action>/", views.act, name="act"),
@@ -15,6 +17,9 @@ urlpatterns = [
     path("hall/", views.hall, name="hall"),
     path("hall/apply/<str:code>/", views.hall_apply, name="hall_apply"),
     path("rate/<str:token>/", views.rate, name="rate"),
+    path("certificates/", views.certificate_library, name="certificates"),
+    path("certificates/<str:number>/", views.certificate_detail, name="certificate"),
+    path("certificates/<str:number>/download.json", views.certificate_download, name="certificate_download"),
     path("supervise/", oversight_views.supervise, name="supervise"),
     path("rectifications/", oversight_views.rectification_list, name="rectifications"),
     path("rectifications/<int:pk>/", oversight_views.rectification_detail, name="rectification"),

@@ -20,7 +20,7 @@ from shanzhi.cases.errors import Conflict
 from shanzhi.common import params
 from shanzhi.common.errors import error_fields, error_text
 from shanzhi.common.jurisdiction import scope_for
-from shanzhi.common.ratelimit import limit_by_ip
+from shanzhi.common.ratelimit import client_ip, limit_by_ip
 from shanzhi.geo.models import Region
 
 from .kind import APPLICATION, WINDOW, _roles
@@ -375,3 +375,77 @@ def rate(request, token: str):
     return render(request, "onewindow/rate.html", {"a": application, "levels": svc.RATING_LABELS, "error": error,
                                                    "done": done})
 
+
+
+# --------------------------------------------------------------------------- the certificate library
+@login_required
+def certificate_library(request):
+    """证照库: the certificates a user may see — a resident's or company's own, the staff's within
+    their jurisdiction — with their state (valid, expired, revoked)."""
+    qs = certificates.library_for(request.user)
+    q = request.GET.get("q", "").strip()[:40]
+    if q:
+        qs = qs.filter(Q(number__contains=q) | Q(holder_name__contains=q) | Q(name__contains=q))
+    state = request.GET.get("state", "")
+    today = timezone.localdate()
+    if state == "valid":
+        qs = qs.filter(revoked_at__isnull=True).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+    elif state == "expired":
+        qs = qs.filter(revoked_at__isnull=True, valid_until__lt=today)
+    elif state == "revoked":
+        qs = qs.filter(revoked_at__isnull=False)
+    page = Paginator(qs.order_by("-issued_at", "-id"), PAGE).get_page(request.GET.get("page"))
+    for cert in page:
+        cert.state = certificates.state(cert, today)
+        cert.state_label = certificates.STATE_LABELS[cert.state]
+    return render(request, "onewindow/certificates.html", {
+        "page": page, "q": q, "state": state, "states": certificates.STATE_LABELS.items(), "active": "window"})
+
+
+def _library_cert(request, number: str):
+    cert = certificates.library_for(request.user).select_related("key", "application").filter(number=number[:40]).first()
+    if cert is None:
+        raise Http404
+    return cert
+
+
+@login_required
+def certificate_detail(request, number: str):
+    cert = _library_cert(request, number)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            certificates.revoke(actor=request.user, number=cert.number, reason=request.POST.get("reason", ""),
+                                ip=client_ip(request))
+            return redirect("onewindow:certificate", number=cert.number)
+        except ValidationError as exc:
+            error, status = error_text(exc), 400
+        except Conflict as exc:
+            error, status = str(exc), 409
+        except PermissionDenied as exc:
+            error, status = str(exc), 403
+    ok, why = certificates.verify(cert)
+    return render(request, "onewindow/certificate.html", {
+        "cert": cert, "ok": ok, "why": why, "shown": certificates.public_view(cert),
+        "state": certificates.STATE_LABELS[certificates.state(cert)], "error": error,
+        "may_revoke": not cert.revoked_at and certificates.may_revoke(request.user, cert), "active": "window"},
+        status=status)
+
+
+@login_required
+def certificate_download(request, number: str):
+    """The signed certificate file (JSON: the content and the SM2 signature), as the holder keeps
+    it and the verification page checks it. It carries the holder's full number, so every download
+    is audited."""
+    import json
+
+    from shanzhi.common import audit
+
+    cert = _library_cert(request, number)
+    audit.record(actor=request.user, action="reveal", obj=cert, ip=client_ip(request), note="下载电子证照文件",
+                 region_id=(cert.application.region_id or cert.application.town_id) if cert.application_id else None)
+    body = json.dumps({"payload": cert.payload, "signature": cert.signature, "public_key": cert.key.public_key,
+                       "algorithm": "SM2-with-SM3"}, ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{cert.number}.json"'
+    return response

@@ -37,9 +37,12 @@ def _phone(raw: str) -> str:
         raise ValidationError({"phone": exc.messages}) from exc
 
 
+PURPOSES = {"report": "随手拍", "signup": "注册网上办事大厅账号"}
+
+
 @transaction.atomic
-def send_code(*, phone: str) -> None:
-    """Queue a 6-digit code by SMS; at most CODES_PER_HOUR per number."""
+def send_code(*, phone: str, purpose: str = "report") -> None:
+    """Queue a 6-digit code by SMS; at most CODES_PER_HOUR per number (whatever it is for)."""
     phone = _phone(phone)
     bidx = crypto.blind_index("phone", phone)
     if not hit(f"code-cool:{bidx}", 1, window=60):
@@ -50,7 +53,8 @@ def send_code(*, phone: str) -> None:
     PhoneCode.objects.create(phone_bidx=bidx, code_hash=_hash(bidx, code),
                              expires_at=timezone.now() + dt.timedelta(minutes=CODE_MINUTES))
     queue(channel="sms", phone=phone, title="验证码", topic="phone_code", secret=code,
-          body=_("【善治】您的随手拍验证码是 %(c)s，%(m)d 分钟内有效。") % {"c": "{secret}", "m": CODE_MINUTES})
+          body=_("【善治】您%(p)s的验证码是 %(c)s，%(m)d 分钟内有效，请勿告诉他人。") % {
+              "p": PURPOSES.get(purpose, PURPOSES["report"]), "c": "{secret}", "m": CODE_MINUTES})
 
 
 def verify_code(*, phone: str, code: str) -> tuple[str, int]:

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -109,7 +110,8 @@ def _store_materials(application, provided: dict, actor, at) -> None:
 
 def held_certificates(application):
     """Valid certificates the applicant holds: offered instead of asking for the paper again."""
-    qs = Certificate.objects.filter(revoked_at__isnull=True)
+    qs = Certificate.objects.filter(revoked_at__isnull=True).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=timezone.localdate()))  # neither revoked nor expired
     if application.applicant_person_id:
         return qs.filter(holder_person_id=application.applicant_person_id)
     if application.applicant_org_id:

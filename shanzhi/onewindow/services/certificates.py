@@ -64,7 +64,7 @@ def signature_holds(public_key: str, payload: dict, signature: str) -> bool:
 
 def certificate_number(type_code: str, at: dt.datetime) -> str:
     year = timezone.localtime(at).year
-    return f"{type_code[-6:].upper()}-{year}-{counters.next_value(f'cert:{type_code}:{year}'):06d}"
+    return f"{type_code.removeprefix('ZZ-')[-6:].upper()}-{year}-{counters.next_value(f'cert:{type_code}:{year}'):06d}"
 
 
 @transaction.atomic
@@ -115,3 +115,89 @@ def verify(cert: Certificate, payload: dict | None = None, signature: str | None
     if cert.valid_until and cert.valid_until < timezone.localdate():
         return False, f"该证照已于 {cert.valid_until:%Y-%m-%d} 过期"
     return True, "签名有效，证照真实有效"
+
+
+# --------------------------------------------------------------------------- the library
+def state(cert: Certificate, today: dt.date | None = None) -> str:
+    """有效 / 已过期 / 已注销 as a key: valid, expired, revoked."""
+    if cert.revoked_at:
+        return "revoked"
+    if cert.valid_until and cert.valid_until < (today or timezone.localdate()):
+        return "expired"
+    return "valid"
+
+
+STATE_LABELS = {"valid": "有效", "expired": "已过期", "revoked": "已注销"}
+
+
+def library_for(actor):
+    """The certificates an actor may see in the library (证照库): staff see those of the
+    applications in their jurisdiction (and those their department issued); a resident or a
+    company sees the certificates of the applicants they applied for — their own."""
+    from django.db.models import Q
+
+    from shanzhi.accounts.roles import Role
+    from shanzhi.common.jurisdiction import scope_for
+
+    from ..kind import APPLICATION, WINDOW, _roles
+
+    qs = Certificate.objects.select_related("issuer", "application")
+    scope = scope_for(actor)
+    if scope.unrestricted:
+        return qs
+    own_ids = APPLICATION.model.objects.filter(submitted_by=actor).exclude(applicant_id_bidx="") \
+        .values_list("applicant_id_bidx", flat=True)
+    cond = Q(holder_id_bidx__in=own_ids)
+    if _roles(actor) & (WINDOW | {Role.DEPT_HANDLER, Role.TOWN_LEADER, Role.COUNTY_LEADER}):
+        cond |= Q(application__in=APPLICATION.visible(actor).filter(status__in=["completed", "delivered"]))
+        if scope.department_ids:
+            cond |= Q(issuer_id__in=scope.department_ids)
+    return qs.filter(cond)
+
+
+def may_revoke(actor, cert: Certificate) -> bool:
+    """The issuing department's reviewers, or the back office of the town that granted it."""
+    from shanzhi.accounts.roles import Role
+    from shanzhi.common.jurisdiction import scope_for
+
+    from ..kind import _roles
+
+    scope = scope_for(actor)
+    if scope.unrestricted:
+        return True
+    roles = _roles(actor)
+    if Role.BACKOFFICE_REVIEWER in roles and cert.application_id and cert.application.town_id in scope.region_ids:
+        return True
+    return bool(roles & {Role.BACKOFFICE_REVIEWER, Role.DEPT_HANDLER}) and cert.issuer_id in scope.department_ids
+
+
+@transaction.atomic
+def revoke(*, actor, number: str, reason: str, expected_version: str | None = None,
+           at: dt.datetime | None = None, ip: str | None = None) -> Certificate:
+    """注销: the certificate stays (and still verifies as what it was) but is shown as revoked,
+    with the date and reason, on its verification page. Only once; a certificate the actor may not
+    revoke is answered as missing when it is not in their library at all."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.http import Http404
+
+    from shanzhi.cases.errors import Conflict
+
+    at = at or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ValidationError("请填写注销原因", code="required")})
+    if "\x00" in reason:
+        raise ValidationError({"reason": ValidationError("注销原因含有非法字符", code="invalid")})
+    cert = library_for(actor).select_for_update(of=("self",)).filter(number=str(number)[:40]).first()
+    if cert is None:
+        raise Http404
+    if not may_revoke(actor, cert):
+        raise PermissionDenied("只有发证部门或受理地的审批人员可以注销证照")
+    if cert.revoked_at:
+        raise Conflict(f"该证照已于 {timezone.localtime(cert.revoked_at):%Y-%m-%d} 注销", code="already_done")
+    cert.revoked_at, cert.revoke_reason = at, reason[:200]
+    cert.save(update_fields=["revoked_at", "revoke_reason"])
+    audit.record(actor=actor, action="update", obj=cert, at=at, ip=ip, note="注销电子证照",
+                 region_id=cert.application.region_id or cert.application.town_id if cert.application_id else None,
+                 before={"revoked_at": None}, after={"revoked_at": at.isoformat(), "revoke_reason": cert.revoke_reason})
+    return cert
