@@ -213,3 +213,51 @@ def test_the_library_pages_list_filter_and_download_with_an_audit(cast, xxk):
     assert "签名校验失败" in bad
     reviewer_page = login(cast.reviewer).get(f"/window/certificates/{cert.number}/").content.decode()
     assert "注销证照" in reviewer_page
+
+
+def test_a_file_given_before_is_offered_and_reused_but_never_anothers(cast, xxk):
+    citizen = login(cast.citizen)
+    first = apply_food(citizen, xxk).json()
+    licence = next(m for m in first["materials"] if m["name"] == "营业执照")
+    page = citizen.get(f"/window/hall/apply/{food().code}/").content.decode()
+    assert f'name="prior_{licence["material_id"]}"' in page and first["number"] in page  # offered on the form
+    item, org = food(), company(xxk)
+    reuse = [{"material_id": licence["material_id"], "kind": "earlier", "earlier_id": licence["submitted_id"]}]
+    reuse += [{"material_id": m.pk, "kind": "file", "filename": "x.pdf", "content_base64": PDF}
+              for m in item.materials.exclude(pk=licence["material_id"])]
+    body = {"item_code": item.code, "town": xxk.code, "applicant_name": org.name, "applicant_id": org.uscc,
+            "applicant_kind": "organisation", "materials": reuse}
+    second = post(citizen, f"{API}/applications", body)
+    assert second.status_code == 201 and second.json()["missing"] == []
+    from shanzhi.onewindow.models import SubmittedMaterial
+
+    original = SubmittedMaterial.objects.get(pk=licence["submitted_id"])
+    copy = SubmittedMaterial.objects.get(application_id=second.json()["id"], material_id=licence["material_id"])
+    assert copy.file.name == original.file.name and copy.sha256 == original.sha256
+    # Someone else naming the same company and that file id gets "not found", and nothing is stored.
+    before = Application.objects.count()
+    from shanzhi.accounts.models import Post, User
+
+    other = User.objects.create(username="13977770000", mobile="13977770000", display_name="另一个居民")
+    Post.objects.create(user=other, role="citizen")
+    stranger = post(login(other), f"{API}/applications", body)
+    assert stranger.status_code == 422 and "以前提交的材料" in json.dumps(stranger.json(), ensure_ascii=False)
+    assert Application.objects.count() == before
+
+
+def test_an_agent_lands_in_the_hall_and_a_department_is_not_offered_a_review_it_gave(cast, xxk):
+    agent = login(cast.grid_worker)
+    resp = agent.get("/window/")
+    assert resp.status_code == 302 and resp["Location"] == "/window/hall/"
+    assert "代办：为居民申请" in agent.get("/window/hall/").content.decode()
+    a = apply_food(login(cast.citizen), xxk).json()
+    accepted = post(login(cast.window_clerk), f"{API}/applications/{a['id']}/actions/accept",
+                    {"version": a["version"]}).json()
+    dept = Application.objects.get(pk=a["id"]).reviews.first().department
+    handler = login(handler_of(dept))
+    assert f'action="/window/applications/{a["id"]}/act/review/"' in handler.get(
+        f"/window/applications/{a['id']}/").content.decode()
+    post(handler, f"{API}/applications/{a['id']}/actions/review", {"version": accepted["version"], "note": "同意"})
+    post(handler, f"{API}/applications/{a['id']}/actions/review", {"note": "同意"})  # the second group too
+    page = handler.get(f"/window/applications/{a['id']}/").content.decode()
+    assert 'act/review/' not in page  # nothing left for this department to give

@@ -202,10 +202,12 @@ def verify_copy(request, payload: CopyIn):
 # --------------------------------------------------------------------------- applying
 class MaterialIn(Schema):
     material_id: schemas.Id
-    kind: Literal["file", "certificate", "paper"] = Field(description="上传文件、以已持有的电子证照代替，或窗口核验纸质件")
+    kind: Literal["file", "certificate", "earlier", "paper"] = Field(
+        description="上传文件、以已持有的电子证照代替、使用以前办件中提交过的同名材料（earlier_id），或窗口核验纸质件")
     filename: str = Field("", max_length=200, pattern=NoControl)
     content_base64: str = Field("", max_length=MAX_UPLOAD * 4 // 3 + 4, description="PDF、JPG 或 PNG，不超过 10 MB")
     certificate_number: str = Field("", max_length=40)
+    earlier_id: int | None = Field(None, ge=1, le=schemas.MAX_ID, description="以前提交的材料的 id（见办件详情）")
 
 
 def _materials(items: list[MaterialIn], holder_scope=None) -> dict:
@@ -217,6 +219,8 @@ def _materials(items: list[MaterialIn], holder_scope=None) -> dict:
             raise ValidationError({"materials": ValidationError("同一材料只能提交一次", code="duplicate")})
         if m.kind == "paper":
             provided[m.material_id] = "paper"
+        elif m.kind == "earlier":
+            provided[m.material_id] = f"prior:{m.earlier_id or 0}"
         elif m.kind == "certificate":
             pk = Certificate.objects.filter(number=m.certificate_number).values_list("pk", flat=True).first() \
                 if m.certificate_number else None
@@ -246,6 +250,7 @@ class ApplicationIn(Schema):
 
 class MaterialStateOut(Schema):
     material_id: int
+    submitted_id: int | None = Field(description="提交的材料 id：以后的申请可用 earlier_id 引用")
     name: str
     required: bool
     provided: str
@@ -321,7 +326,7 @@ def _detail(a: Application) -> dict:
     for m in a.item.materials.all():
         s = rows.get(m.pk)
         provided = "" if s is None else "file" if s.file else "certificate" if s.certificate_id else "paper"
-        materials.append({"material_id": m.pk, "name": m.name, "required": m.required, "provided": provided,
+        materials.append({"material_id": m.pk, "submitted_id": s.pk if s else None, "name": m.name, "required": m.required, "provided": provided,
                           "state": s.state if s else "missing", "problem": s.problem if s else ""})
     notice = a.corrections_issued.filter(answered_at__isnull=True).order_by("-issued_at").first()
     return _out(a) | {

@@ -105,17 +105,13 @@ def verify_copy(request):
 
 
 # --------------------------------------------------------------------------- the window
-def _staff(request):
-    if not (_roles(request.user) & (WINDOW | {Role.DEPT_HANDLER, Role.TOWN_LEADER, Role.COUNTY_LEADER})):
-        raise PermissionDenied
-
-
 @login_required
 def window(request):
     """The window's list: the applications of this hall (and those under a department's review)."""
-    if _roles(request.user) & {Role.CITIZEN} and not _roles(request.user) & WINDOW:
+    roles = _roles(request.user)
+    if not roles & (WINDOW | {Role.DEPT_HANDLER, Role.TOWN_LEADER, Role.COUNTY_LEADER}):
+        # Residents, companies and village agents follow what they filed in the hall.
         return redirect("onewindow:hall")
-    _staff(request)
     qs = APPLICATION.visible(request.user).select_related("item", "town")
     status = request.GET.get("status", "")
     if status in Status.values:
@@ -189,6 +185,8 @@ PANEL = ["accept", "request_correction", "refuse", "review", "suspend", "resume"
 def _offered(user, action, application) -> bool:
     if application.status not in MOVES[action].sources:
         return False
+    if action == "review" and not _may_review_now(user, application):
+        return False
     try:
         APPLICATION.permit(user, action, application)
     except PermissionDenied:
@@ -196,11 +194,23 @@ def _offered(user, action, application) -> bool:
     return True
 
 
+def _may_review_now(user, application) -> bool:
+    """A department sees the opinion form only while a review of its own is pending."""
+    from .models import Review
+
+    scope = scope_for(user)
+    pending = application.reviews.filter(state=Review.State.PENDING)
+    if scope.unrestricted or Role.BACKOFFICE_REVIEWER in scope.roles:
+        return pending.exists()
+    return pending.filter(department_id__in=scope.department_ids).exists()
+
+
 def _detail_context(request, application):
     return {
         "a": application, "steps": application.steps.select_related("department").order_by("at", "id"),
         "materials": application.materials.select_related("material", "certificate"),
-        "required": application.item.materials.all(), "missing": svc.missing_materials(application),
+        "required": _with_earlier(application.item.materials.all(), svc.earlier_materials(application, request.user)),
+        "missing": svc.missing_materials(application),
         "reviews": application.reviews.select_related("department", "reviewer"),
         "notices": application.corrections_issued.all(), "held": svc.held_certificates(application),
         "actions": [a for a in PANEL if _offered(request.user, a, application)],
@@ -208,6 +218,18 @@ def _detail_context(request, application):
         "rectification": _rectification_seen(request.user, application),
         "now": timezone.now(), "active": "window",
     }
+
+
+def _with_earlier(materials, earlier) -> list:
+    """Each material with the files given for it in earlier applications (latest first)."""
+    by_name = {}
+    for row in earlier.order_by("-uploaded_at", "-id")[:200]:
+        by_name.setdefault(row.material.name, []).append(row)
+    out = []
+    for m in materials:
+        m.earlier = by_name.get(m.name, [])[:3]
+        out.append(m)
+    return out
 
 
 def _rectification_seen(user, application):
@@ -231,6 +253,8 @@ def _materials_from(request, application) -> dict:
             provided[m.pk] = request.FILES[f"file_{m.pk}"]
         elif request.POST.get(f"cert_{m.pk}"):
             provided[m.pk] = f"cert:{request.POST[f'cert_{m.pk}']}"
+        elif request.POST.get(f"prior_{m.pk}"):
+            provided[m.pk] = f"prior:{request.POST[f'prior_{m.pk}']}"
         elif request.POST.get(f"paper_{m.pk}"):
             provided[m.pk] = "paper"
     return provided
@@ -327,7 +351,8 @@ def document(request, pk: int, kind: str):
 def hall(request):
     """网上办事大厅: my applications and the items I can apply for online."""
     mine = Application.objects.filter(submitted_by=request.user).select_related("item").order_by("-submitted_at")[:100]
-    return render(request, "onewindow/hall.html", {"mine": mine, "active": "window",
+    agent = bool(_roles(request.user) & {Role.GRID_WORKER, Role.GRID_CHIEF, Role.CIVIL_AFFAIRS})
+    return render(request, "onewindow/hall.html", {"mine": mine, "active": "window", "agent": agent,
                                                    "online": _items().filter(online_depth__gte=3).order_by("name")[:60]})
 
 
@@ -340,7 +365,14 @@ def hall_apply(request, code: str):
     towns = Region.objects.filter(level=Region.Level.TOWN).order_by("code")
     if request.method == "POST":
         values = request.POST.dict()
-        materials = {m.pk: request.FILES[f"file_{m.pk}"] for m in item.materials.all() if request.FILES.get(f"file_{m.pk}")}
+        materials = {}
+        for m in item.materials.all():
+            if request.FILES.get(f"file_{m.pk}"):
+                materials[m.pk] = request.FILES[f"file_{m.pk}"]
+            elif request.POST.get(f"cert_{m.pk}"):
+                materials[m.pk] = f"cert:{request.POST[f'cert_{m.pk}']}"
+            elif request.POST.get(f"prior_{m.pk}"):
+                materials[m.pk] = f"prior:{request.POST[f'prior_{m.pk}']}"
         try:
             application = svc.application_submit(
                 actor=request.user, item=item.pk, town=values.get("town"), applicant_name=values.get("applicant_name", ""),
@@ -351,7 +383,16 @@ def hall_apply(request, code: str):
             errors = error_fields(exc)
         else:
             return redirect("onewindow:detail", pk=application.pk)
+    offered = svc.offered_earlier(request.user, [m.name for m in item.materials.all()])
+    materials = []
+    for m in item.materials.all():
+        m.earlier = offered.get(m.name, [])
+        materials.append(m)
+    today = timezone.localdate()
+    held = certificates.library_for(request.user).filter(revoked_at__isnull=True).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today))
     return render(request, "onewindow/hall_apply.html", {"item": item, "errors": errors, "v": values, "towns": towns,
+                                                         "materials": materials, "held": list(held[:50]),
                                                          "active": "window"}, status=400 if errors else 200)
 
 

@@ -99,6 +99,12 @@ def _store_materials(application, provided: dict, actor, at) -> None:
         elif isinstance(value, str) and value.startswith("cert:"):
             row.certificate = references.resolve(held_certificates(application), field=f"material_{material.pk}",
                                                  label=_("电子证照"), pk=value[5:])
+        elif isinstance(value, str) and value.startswith("prior:"):
+            # The same file the applicant gave in an earlier application: no second upload.
+            prior = references.resolve(earlier_materials(application, actor).filter(material__name=material.name),
+                                       field=f"material_{material.pk}", label=_("以前提交的材料"), pk=value[6:])
+            row.file, row.content_type, row.original_name = prior.file.name, prior.content_type, prior.original_name
+            row.size, row.sha256 = prior.size, prior.sha256
         elif value is not None:
             content, content_type, original, digest = clean_upload(value, field=f"material_{material.pk}")
             row.file.save(content.name, content, save=False)
@@ -106,6 +112,29 @@ def _store_materials(application, provided: dict, actor, at) -> None:
         else:
             continue
         row.save()  # earlier versions stay (a faulty copy is kept, not replaced in place)
+
+
+def earlier_materials(application, actor):
+    """Files this applicant gave in earlier applications the actor may see, in good order (not
+    sent back for correction): offered instead of asking for the same paper again. A resident sees
+    only their own applications, so nobody can attach another's files by naming their number."""
+    if not application.applicant_id_bidx:
+        return SubmittedMaterial.objects.none()
+    return (SubmittedMaterial.objects.filter(application__in=APPLICATION.visible(actor).filter(
+        applicant_id_bidx=application.applicant_id_bidx).exclude(pk=application.pk))
+        .exclude(file="").exclude(state=SubmittedMaterial.State.FAULTY).select_related("application", "material"))
+
+
+def offered_earlier(actor, names) -> dict:
+    """For the apply form before there is an application: the latest good file per material name
+    from the actor's own earlier applications (name → SubmittedMaterial)."""
+    rows = (SubmittedMaterial.objects.filter(application__submitted_by=actor, material__name__in=list(names))
+            .exclude(file="").exclude(state=SubmittedMaterial.State.FAULTY)
+            .select_related("application", "material").order_by("-uploaded_at", "-id"))
+    offered = {}
+    for row in rows[:200]:
+        offered.setdefault(row.material.name, []).append(row)
+    return {name: found[:3] for name, found in offered.items()}
 
 
 def held_certificates(application):
