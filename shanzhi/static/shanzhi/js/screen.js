@@ -26,7 +26,7 @@
   const render = data => {
     const now = document.getElementById('screen-call');
     const first = data.calls[0];
-    text(now, first ? first.number + ' → ' + first.window + ' 号窗口' : '—');
+    text(now, first ? first.number + ' → ' + first.window + '号窗口' : '—');
     if (first && first.key !== lastKey) {
       if (lastKey !== null) {
         now.classList.remove('flash');
