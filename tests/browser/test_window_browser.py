@@ -66,7 +66,8 @@ def users(browser, server):
 
 
 @pytest.fixture(scope="module")
-def db(data_dir):
+def server_db(data_dir):
+    """The server's SQLite file (never named ``db``: pytest-django would move these tests first)."""
     con = sqlite3.connect(data_dir / "shanzhi.sqlite3", timeout=15)
     yield con
     con.close()
@@ -155,9 +156,9 @@ def application_id(page) -> int:
     return int(m.group(1))
 
 
-def handlers_of(db, item_id) -> list[tuple[str, str]]:
+def handlers_of(server_db, item_id) -> list[tuple[str, str]]:
     """(department name, a handler's username) for each review step of an item, in order."""
-    rows = db.execute(
+    rows = server_db.execute(
         "SELECT d.name, (SELECT u.username FROM accounts_post p JOIN accounts_user u ON u.id = p.user_id "
         "                WHERE p.department_id = d.id AND p.role = 'dept_handler' AND p.is_active "
         "                ORDER BY u.username LIMIT 1) "
@@ -167,13 +168,13 @@ def handlers_of(db, item_id) -> list[tuple[str, str]]:
     return rows
 
 
-def item_id_of(db, name, variant="新办") -> int:
-    return db.execute("SELECT id FROM onewindow_serviceitem WHERE level = 'handling' AND name = ? AND variant = ?",
+def item_id_of(server_db, name, variant="新办") -> int:
+    return server_db.execute("SELECT id FROM onewindow_serviceitem WHERE level = 'handling' AND name = ? AND variant = ?",
                       (name, variant)).fetchone()[0]
 
 
-def town_code(db) -> str:
-    return db.execute("SELECT code FROM geo_region WHERE name = ? AND level = 4", (TOWN,)).fetchone()[0]
+def town_code(server_db) -> str:
+    return server_db.execute("SELECT code FROM geo_region WHERE name = ? AND level = 4", (TOWN,)).fetchone()[0]
 
 
 def id_number(born: dt.date, seq: str = "128") -> str:
@@ -185,9 +186,9 @@ def id_number(born: dt.date, seq: str = "128") -> str:
 
 # --------------------------------------------------------------------------- 1. online, with a correction
 def test_a_company_applies_online_answers_the_correction_and_gets_a_verifiable_certificate(
-        server, browser, users, db, pdf):
-    prefix = f"/{town_code(db)}/"
-    company, uscc = db.execute(
+        server, browser, users, server_db, pdf):
+    prefix = f"/{town_code(server_db)}/"
+    company, uscc = server_db.execute(
         "SELECT o.name, o.uscc FROM registry_organisation o JOIN geo_region r ON r.id = o.region_id "
         "WHERE r.path LIKE ? AND o.kind = 'enterprise' ORDER BY (o.name LIKE '%餐饮%') DESC, o.id LIMIT 1",
         (f"%{prefix}%",)).fetchone()
@@ -261,7 +262,7 @@ def test_a_company_applies_online_answers_the_correction_and_gets_a_verifiable_c
     assert clerk.locator("tr.review-pending").count() == 1
 
     # The department's two rounds: material review, then the site check (a second group).
-    steps = handlers_of(db, item_id_of(db, "食品经营许可"))
+    steps = handlers_of(server_db, item_id_of(server_db, "食品经营许可"))
     assert len(steps) == 2 and steps[0][1] == steps[1][1]
     department, handler_name = steps[0]
     handler = users(handler_name)
@@ -346,39 +347,39 @@ def test_a_company_applies_online_answers_the_correction_and_gets_a_verifiable_c
 
 
 # --------------------------------------------------------------------------- 2. walk-in through the queue
-def _open_hall_today(db, town_id):
+def _open_hall_today(server_db, town_id):
     """Make the hall open now (all day, and today a working day); returns how to restore it."""
     today = dt.datetime.now(LOCAL).date().isoformat()
-    hours = db.execute("SELECT am_open, am_close, pm_open, pm_close FROM onewindow_servicehall WHERE town_id = ?",
+    hours = server_db.execute("SELECT am_open, am_close, pm_open, pm_close FROM onewindow_servicehall WHERE town_id = ?",
                        (town_id,)).fetchone()
-    had_day = db.execute("SELECT 1 FROM common_calendarday WHERE date = ? AND region_code = ''", (today,)).fetchone()
-    with db:
-        db.execute("UPDATE onewindow_servicehall SET am_open = '00:00:00', am_close = '23:59:59', "
+    had_day = server_db.execute("SELECT 1 FROM common_calendarday WHERE date = ? AND region_code = ''", (today,)).fetchone()
+    with server_db:
+        server_db.execute("UPDATE onewindow_servicehall SET am_open = '00:00:00', am_close = '23:59:59', "
                    "pm_open = '23:59:59', pm_close = '23:59:59' WHERE town_id = ?", (town_id,))
         if not had_day:
-            db.execute("INSERT INTO common_calendarday (date, is_workday, region_code, note) VALUES (?, 1, '', ?)",
+            server_db.execute("INSERT INTO common_calendarday (date, is_workday, region_code, note) VALUES (?, 1, '', ?)",
                        (today, "浏览器测试：大厅开放"))
-        _bump_calendar(db)
+        _bump_calendar(server_db)
     time.sleep(2.5)  # the calendar's overrides are re-read at most every two seconds
 
     def restore():
-        with db:
-            db.execute("UPDATE onewindow_servicehall SET am_open = ?, am_close = ?, pm_open = ?, pm_close = ? "
+        with server_db:
+            server_db.execute("UPDATE onewindow_servicehall SET am_open = ?, am_close = ?, pm_open = ?, pm_close = ? "
                        "WHERE town_id = ?", (*hours, town_id))
             if not had_day:
-                db.execute("DELETE FROM common_calendarday WHERE date = ? AND region_code = ''", (today,))
-            _bump_calendar(db)
+                server_db.execute("DELETE FROM common_calendarday WHERE date = ? AND region_code = ''", (today,))
+            _bump_calendar(server_db)
 
     return restore
 
 
-def _bump_calendar(db):
-    if not db.execute("UPDATE common_changecounter SET value = value + 1 WHERE name = 'calendar'").rowcount:
-        db.execute("INSERT INTO common_changecounter (name, value) VALUES ('calendar', 1)")
+def _bump_calendar(server_db):
+    if not server_db.execute("UPDATE common_changecounter SET value = value + 1 WHERE name = 'calendar'").rowcount:
+        server_db.execute("INSERT INTO common_changecounter (name, value) VALUES ('calendar', 1)")
 
 
-def test_a_walk_in_takes_a_number_is_called_and_applies_at_that_window(server, browser, users, db, pdf):
-    town_id = db.execute("SELECT id FROM geo_region WHERE name = ? AND level = 4", (TOWN,)).fetchone()[0]
+def test_a_walk_in_takes_a_number_is_called_and_applies_at_that_window(server, browser, users, server_db, pdf):
+    town_id = server_db.execute("SELECT id FROM geo_region WHERE name = ? AND level = 4", (TOWN,)).fetchone()[0]
 
     # The clerk starts the day at the desk: signs in to a free window.
     clerk = users("window_clerk")
@@ -402,7 +403,7 @@ def test_a_walk_in_takes_a_number_is_called_and_applies_at_that_window(server, b
     visitor.goto(kiosk_url)
     restore = None
     if "现在不是办公时间" in visitor.inner_text("main"):
-        restore = _open_hall_today(db, town_id)
+        restore = _open_hall_today(server_db, town_id)
         visitor.reload()
     try:
         assert "现在不是办公时间" not in visitor.inner_text("main")
@@ -483,7 +484,7 @@ def test_a_walk_in_takes_a_number_is_called_and_applies_at_that_window(server, b
 
 
 # --------------------------------------------------------------------------- 3. the village agent
-def _elderly_resident(db):
+def _elderly_resident(server_db):
     """A registered resident of 徐霞客镇 aged 70 or more (the grid worker's village first), with
     the ID number from their ID card (sealed in the registry)."""
     from django.test import override_settings
@@ -492,13 +493,13 @@ def _elderly_resident(db):
 
     today = dt.datetime.now(LOCAL).date()
     cutoff = today.replace(year=today.year - 70).isoformat()
-    village = db.execute("SELECT g.region_id FROM accounts_post p JOIN accounts_user u ON u.id = p.user_id "
+    village = server_db.execute("SELECT g.region_id FROM accounts_post p JOIN accounts_user u ON u.id = p.user_id "
                          "JOIN geo_grid g ON g.id = p.grid_id WHERE u.username = 'grid_worker'").fetchone()[0]
-    name, born, sealed = db.execute(
+    name, born, sealed = server_db.execute(
         "SELECT p.name, p.birth_date, p.id_sealed FROM registry_person p JOIN geo_region r ON r.id = p.region_id "
         "WHERE r.path LIKE ? AND p.residence = 'registered' AND p.birth_date <= ? AND p.id_sealed != '' "
         "ORDER BY (p.region_id = ?) DESC, p.birth_date DESC, p.id LIMIT 1",
-        (f"%/{town_code(db)}/%", cutoff, village)).fetchone()
+        (f"%/{town_code(server_db)}/%", cutoff, village)).fetchone()
     with override_settings(SEAL_KEY=SEAL_KEY):
         number = crypto.unseal(sealed)
     born = dt.date.fromisoformat(born)
@@ -507,8 +508,8 @@ def _elderly_resident(db):
     return name, number
 
 
-def test_a_village_agent_applies_at_home_for_an_elderly_resident_and_follows_it(server, browser, users, db, pdf):
-    name, number_on_card = _elderly_resident(db)
+def test_a_village_agent_applies_at_home_for_an_elderly_resident_and_follows_it(server, browser, users, server_db, pdf):
+    name, number_on_card = _elderly_resident(server_db)
     item = "农村村民住宅用地审批"
 
     # The grid worker (a village agent) finds the item and files it for the resident, at home.
@@ -546,7 +547,7 @@ def test_a_village_agent_applies_at_home_for_an_elderly_resident_and_follows_it(
     assert "代办" in row and "村（社区）代办" in row and name in row
     act(clerk, "accept", button="button:has-text('受理')")
     assert status(clerk) == "审查中"
-    steps = handlers_of(db, item_id_of(db, item))
+    steps = handlers_of(server_db, item_id_of(server_db, item))
     assert len(steps) == 3 and len({d for d, _ in steps}) == 3
     pending = clerk.locator("tr.review-pending")
     assert pending.count() == 3  # one parallel group: all three are open at once
