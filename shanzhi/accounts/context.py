@@ -12,6 +12,20 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     roles = scope_for(user).roles
+    if not user.is_superuser and set(roles) <= {Role.CITIZEN}:
+        # Residents and companies: their own things only, never the staff desks.
+        items = [
+            {"key": "window", "label": _("网上办事大厅"), "url": reverse("onewindow:hall")},
+            {"key": "guide", "label": _("办事指南"), "url": reverse("onewindow:guide")},
+            {"key": "certificates", "label": _("我的证照"), "url": reverse("onewindow:certificates")},
+            {"key": "appointments", "label": _("预约取号"), "url": reverse("onewindow:appointments")},
+            {"key": "report", "label": _("随手拍"), "url": reverse("public_report")},
+        ]
+        from shanzhi.notify.models import Message
+
+        unread = Message.objects.filter(user=user, read_at__isnull=True).count()
+        return {"nav_items": items, "nav_roles": [Role(r).label for r in roles if r in Role.values],
+                "nav_unread": unread}
     items = [
         {"key": "home", "label": _("工作台"), "url": reverse("accounts:home")},
         {"key": "work", "label": _("我的待办"), "url": reverse("cases:work")},

@@ -31,7 +31,7 @@ def sign_up(*, phone: str, code: str, name: str, password: str, password2: str, 
         errors["password2"] = [_("两次输入的密码不一致")]
     else:
         try:
-            password_validation.validate_password(password or "", User(username=phone, display_name=name))
+            password_validation.validate_password(password or "", User(username=phone, mobile=phone, display_name=name))
         except ValidationError as exc:
             errors["password"] = exc.messages
     phone, code_id = verify_code(phone=phone, code=code)  # raises with one answer for every bad code

@@ -130,6 +130,10 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Usernames are mobile numbers: a password like the number (or the name) is tried first.
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("username", "mobile", "display_name")}},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Lock an account for LOCKOUT_MINUTES after LOCKOUT_THRESHOLD consecutive failed logins.
 LOCKOUT_THRESHOLD = int(os.environ.get("SHANZHI_LOCKOUT_THRESHOLD", "5"))

@@ -168,7 +168,7 @@ class VerifyOut(Schema):
 
 class CopyIn(Schema):
     payload: dict
-    signature: str = Field(min_length=1, max_length=200, pattern=r"^[0-9a-fA-F]+$")
+    signature: str = Field(min_length=128, max_length=128, pattern=r"^[0-9a-f]{128}$", description="SM2 签名（r‖s，128 位小写十六进制）")
 
 
 def _verified(cert, ok, why, forged=False) -> dict:
@@ -227,7 +227,7 @@ def _materials(items: list[MaterialIn], holder_scope=None) -> dict:
             provided[m.material_id] = f"cert:{pk or 0}"  # an unknown number fails exactly like another's
         else:
             try:
-                data = base64.b64decode(m.content_base64, validate=True)
+                data = base64.b64decode("".join(m.content_base64.split()), validate=True)  # MIME line breaks too
             except (binascii.Error, ValueError) as exc:
                 raise ValidationError({f"material_{m.material_id}": ValidationError(
                     "文件内容不是有效的 Base64", code="invalid")}) from exc
@@ -363,7 +363,7 @@ def _channel_and_halls(actor, asked: str):
 
 
 @router.post("/applications", response={201: ApplicationDetailOut, **schemas.CREATE},
-             summary="申请办件（网上办、掌上办、窗口受理或代办）")
+             summary="申请办件（网上办、掌上办、窗口受理或代办；整个请求体不超过 20 MB）")
 def apply(request, payload: ApplicationIn):
     channel, halls = _channel_and_halls(request.user, payload.channel)
     item = references.resolve(_handling(), field="item_code", label="事项", code=payload.item_code)
@@ -469,7 +469,8 @@ class RateIn(Schema):
              summary="好差评（申请人本人，办结后一次）")
 def rate(request, payload: RateIn, application_id: int = Path(..., ge=1, le=schemas.MAX_ID)):
     a = _get(request, application_id)
-    if a.submitted_by_id != request.user.pk:
+    if a.submitted_by_id != request.user.pk or a.channel not in (Channel.ONLINE, Channel.MOBILE):
+        # The clerk or agent who filed it is not the applicant: walk-ins rate by their SMS link.
         raise PermissionDenied("只有申请人本人可以评价")
     if not a.rating_token:
         raise ValidationError({"level": ValidationError("办结后才能评价", code="not_completed")})

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from shanzhi.accounts.roles import Role
 from shanzhi.cases.errors import Conflict
-from shanzhi.common import params
+from shanzhi.common import params, references
 from shanzhi.common.errors import error_fields, error_text
 from shanzhi.common.jurisdiction import scope_for
 from shanzhi.common.ratelimit import client_ip, limit_by_ip
@@ -93,13 +93,16 @@ def verify_copy(request):
     result = None
     if request.method == "POST":
         try:
-            data = json.loads(request.POST.get("document", ""))
+            raw = request.POST.get("document", "")
+            if len(raw) > 20_000:  # a certificate file is a few hundred characters
+                raise ValueError("too long")
+            data = json.loads(raw)
             cert = Certificate.objects.select_related("key").filter(number=str(data["payload"]["number"])[:40]).first()
             if cert is None:
                 result = (False, _("证照编号不存在"))
             else:
                 result = certificates.verify(cert, payload=data["payload"], signature=str(data["signature"]))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             result = (False, _("无法识别的证照文件"))
     return render(request, "onewindow/verify_copy.html", {"result": result}, status=200)
 
@@ -154,7 +157,8 @@ def window_new(request):
                 materials[m.pk] = "paper"
         try:
             application = svc.application_submit(
-                actor=request.user, item=item.pk, town=request.POST.get("town"), applicant_name=values.get("applicant_name", ""),
+                actor=request.user, item=item.pk, applicant_name=values.get("applicant_name", ""),
+                town=references.resolve(halls, field="town", label=_("受理地"), pk=request.POST.get("town")).pk,
                 applicant_id=values.get("applicant_id", ""), applicant_kind=values.get("applicant_kind", "person"),
                 contact_phone=values.get("contact_phone", ""), channel=Channel.AGENT if agent else Channel.WINDOW,
                 materials=materials, home_visit=bool(values.get("home_visit")))
@@ -212,7 +216,7 @@ def _detail_context(request, application):
         "required": _with_earlier(application.item.materials.all(), svc.earlier_materials(application, request.user)),
         "missing": svc.missing_materials(application),
         "reviews": application.reviews.select_related("department", "reviewer"),
-        "notices": application.corrections_issued.all(), "held": svc.held_certificates(application),
+        "notices": application.corrections_issued.all(), "held": svc.held_certificates(application, request.user),
         "actions": [a for a in PANEL if _offered(request.user, a, application)],
         "certificate": Certificate.objects.filter(application=application).first(),
         "rectification": _rectification_seen(request.user, application),
@@ -279,7 +283,7 @@ def act(request, pk: int, action: str):
             svc.application_refuse(**common, reason=note)
         elif action == "review":
             svc.application_review(**common, approve=p.get("approve") == "1", opinion=note,
-                                   department=p.get("department") or None)
+                                   department=_department_ref(p.get("department")))
         elif action == "suspend":
             svc.application_suspend(**common, procedure=p.get("procedure", ""), reason=note)
         elif action == "resume":
@@ -303,6 +307,17 @@ def act(request, pk: int, action: str):
     except PermissionDenied as exc:
         return _error(request, application, str(exc) or _("无权执行此操作"), 403)
     return redirect("onewindow:detail", pk=pk)
+
+
+def _department_ref(raw):
+    """The reviewing department a form names: None if it names none, an id otherwise (anything
+    that cannot be an id is answered as a department that does not exist)."""
+    if not raw:
+        return None
+    pk = references.as_id(raw)
+    if pk is None:
+        raise references.not_found("department", _("待审查环节"))
+    return pk
 
 
 def _error(request, application, message, status):

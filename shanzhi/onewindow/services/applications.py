@@ -95,10 +95,14 @@ def _store_materials(application, provided: dict, actor, at) -> None:
         row = SubmittedMaterial(application=application, material=material, uploaded_at=at,
                                 uploaded_by=actor if getattr(actor, "pk", None) else None)
         if value == "paper":
+            if not _staff(actor):  # only someone who held the paper in their hands can say so
+                raise ValidationError({f"material_{material.pk}": ValidationError(
+                    _("「%(m)s」请上传文件或使用已有电子证照：纸质件只能由窗口或代办人员核验") % {"m": material.name},
+                    code="paper_needs_staff")})
             row.paper_checked = True
         elif isinstance(value, str) and value.startswith("cert:"):
-            row.certificate = references.resolve(held_certificates(application), field=f"material_{material.pk}",
-                                                 label=_("电子证照"), pk=value[5:])
+            row.certificate = references.resolve(held_certificates(application, actor),
+                                                 field=f"material_{material.pk}", label=_("电子证照"), pk=value[5:])
         elif isinstance(value, str) and value.startswith("prior:"):
             # The same file the applicant gave in an earlier application: no second upload.
             prior = references.resolve(earlier_materials(application, actor).filter(material__name=material.name),
@@ -112,6 +116,13 @@ def _store_materials(application, provided: dict, actor, at) -> None:
         else:
             continue
         row.save()  # earlier versions stay (a faulty copy is kept, not replaced in place)
+
+
+def _staff(actor) -> bool:
+    """Window staff, or a village agent acting for a resident (who sees the papers at home)."""
+    from ..kind import AGENTS, WINDOW, _roles
+
+    return bool(getattr(actor, "pk", None)) and bool(_roles(actor) & (WINDOW | AGENTS))
 
 
 def earlier_materials(application, actor):
@@ -137,10 +148,14 @@ def offered_earlier(actor, names) -> dict:
     return {name: found[:3] for name, found in offered.items()}
 
 
-def held_certificates(application):
-    """Valid certificates the applicant holds: offered instead of asking for the paper again."""
+def held_certificates(application, actor=None):
+    """Valid certificates the applicant holds: offered instead of asking for the paper again. Staff
+    at the window have checked who the applicant is; a resident filing online may use only those
+    granted on applications they filed themselves (typing someone's number proves nothing)."""
     qs = Certificate.objects.filter(revoked_at__isnull=True).filter(
         Q(valid_until__isnull=True) | Q(valid_until__gte=timezone.localdate()))  # neither revoked nor expired
+    if actor is not None and not _staff(actor):
+        qs = qs.filter(application__submitted_by=actor)
     if application.applicant_person_id:
         return qs.filter(holder_person_id=application.applicant_person_id)
     if application.applicant_org_id:
@@ -215,6 +230,10 @@ def application_submit(*, actor, item, town, applicant_name: str, applicant_id: 
     except ValidationError as exc:
         errors.update(exc.message_dict if hasattr(exc, "message_dict") else {"applicant_id": exc.messages})
     phone = ""
+    if getattr(actor, "pk", None) and not _staff(actor) and actor.mobile:
+        # A resident's account: the SMS go to the number its sign-up confirmed, never to a number
+        # typed into the form (or anyone could make the platform text anyone).
+        contact_phone = actor.mobile
     if contact_phone:
         try:
             phone = normalise_mobile(contact_phone)
@@ -416,7 +435,7 @@ def application_review(*, actor, application_id, approve: bool, opinion: str, de
     if not scope.unrestricted and not (scope.roles & {Role.BACKOFFICE_REVIEWER}):
         pending = pending.filter(department_id__in=scope.department_ids)
     review = references.resolve(pending, field="department", label=_("待审查环节"), department_id=department) \
-        if department else pending.first()
+        if department is not None else pending.first()
     if review is None:
         raise Conflict(_("没有待您审查的环节，可能已被他人处理"), code="already_done")
     review.state = Review.State.APPROVED if approve else Review.State.REJECTED

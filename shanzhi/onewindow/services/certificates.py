@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import secrets
 
 from django.db import transaction
@@ -56,6 +57,10 @@ def sign(key: IssuerKey, payload: dict) -> str:
 
 
 def signature_holds(public_key: str, payload: dict, signature: str) -> bool:
+    """Exactly one SM2 signature (r‖s as 128 lower-case hex digits) over the canonical content:
+    anything appended, cut or re-cased is not the signature that was issued."""
+    if not isinstance(signature, str) or not re.fullmatch(r"[0-9a-f]{128}", signature):
+        return False
     try:
         return bool(CryptSM2(private_key="", public_key=public_key).verify_with_sm3(signature, canonical(payload)))
     except Exception:  # noqa: BLE001 — a malformed signature or key simply does not verify
@@ -64,7 +69,13 @@ def signature_holds(public_key: str, payload: dict, signature: str) -> bool:
 
 def certificate_number(type_code: str, at: dt.datetime) -> str:
     year = timezone.localtime(at).year
-    return f"{type_code.removeprefix('ZZ-')[-6:].upper()}-{year}-{counters.next_value(f'cert:{type_code}:{year}'):06d}"
+    prefix = type_code.removeprefix("ZZ-")[-6:].upper()
+    # The counter is the number's own prefix: two type codes that print alike share one series
+    # (and a number already taken — say from a series counted before — is skipped, never reused).
+    while True:
+        number = f"{prefix}-{year}-{counters.next_value(f'cert:{prefix}:{year}'):06d}"
+        if not Certificate.objects.filter(number=number).exists():
+            return number
 
 
 @transaction.atomic
@@ -99,6 +110,11 @@ def issue(*, application, at: dt.datetime) -> Certificate:
 def public_view(cert: Certificate) -> dict:
     """What verification shows: enough to match a paper copy, no more (the holder's number masked)."""
     payload = dict(cert.payload)
+    payload.pop("application", None)  # the application number is nobody's business here
+    if not cert.holder_org_id and payload.get("holder"):
+        # A person's name half shown: enough to match the paper in hand, not to list who holds
+        # (say) a 低保 certificate by counting through the numbers.
+        payload["holder"] = masking.mask_name(payload["holder"])
     holder_id = payload.get("holder_id", "")
     payload["holder_id"] = masking.mask_id_number(holder_id) if len(holder_id) == 18 and holder_id[:2].isdigit() \
         and not cert.holder_org_id else holder_id  # a company's 统一社会信用代码 is public
@@ -133,7 +149,7 @@ STATE_LABELS = {"valid": "有效", "expired": "已过期", "revoked": "已注销
 def library_for(actor):
     """The certificates an actor may see in the library (证照库): staff see those of the
     applications in their jurisdiction (and those their department issued); a resident or a
-    company sees the certificates of the applicants they applied for — their own."""
+    company sees the certificates granted on the applications it filed itself."""
     from django.db.models import Q
 
     from shanzhi.accounts.roles import Role
@@ -145,9 +161,10 @@ def library_for(actor):
     scope = scope_for(actor)
     if scope.unrestricted:
         return qs
-    own_ids = APPLICATION.model.objects.filter(submitted_by=actor).exclude(applicant_id_bidx="") \
-        .values_list("applicant_id_bidx", flat=True)
-    cond = Q(holder_id_bidx__in=own_ids)
+    # A resident's or company's own: what was granted on applications they filed themselves. Never
+    # "every certificate of an ID number they once typed" — an ID or credit code is no proof of who
+    # one is, and a company's credit code is public.
+    cond = Q(application__submitted_by=actor)
     if _roles(actor) & (WINDOW | {Role.DEPT_HANDLER, Role.TOWN_LEADER, Role.COUNTY_LEADER}):
         cond |= Q(application__in=APPLICATION.visible(actor).filter(status__in=["completed", "delivered"]))
         if scope.department_ids:

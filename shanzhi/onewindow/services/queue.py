@@ -108,14 +108,16 @@ def slots(hall: ServiceHall, day: dt.date) -> list[dt.time]:
 
 
 def kiosk_allowed(ip: str) -> bool:
-    """With SHANZHI_KIOSK_NETWORKS set, only machines in the hall take numbers at the kiosk page."""
-    networks = settings.KIOSK_NETWORKS
-    if not networks:
-        return True
+    """Only machines in the hall take numbers at the kiosk page: those of SHANZHI_KIOSK_NETWORKS,
+    or — when it is not set — any machine on the intranet (private and loopback addresses), never
+    one from the internet (online numbers go through an account)."""
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return False
+    networks = settings.KIOSK_NETWORKS
+    if not networks:
+        return address.is_private or address.is_loopback
     return any(address in net for net in networks)
 
 
