@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "shanzhi.cases",
     "shanzhi.incidents",
     "shanzhi.onewindow",
+    "shanzhi.enforcement",
     "shanzhi.command",
     "shanzhi.api",
     "shanzhi.demo",

@@ -544,6 +544,11 @@ class DemoBuilder:
             from shanzhi.onewindow.catalog import seed_targets
 
             seed_targets()
+            from shanzhi.enforcement.catalog import seed_powers
+
+            self.log("行政处罚权责清单 …")
+            showcase = next(t for t, _c in self.towns if t.name == places.SHOWCASE_TOWN)
+            self.counts["penalty_items"] = seed_powers(showcase, [t for t, _c in self.towns if t is not showcase])
             self.counts["windows"] = self.build_halls()
             if self.with_history:
                 from .history import HistoryBuilder, build_patrols
