@@ -88,3 +88,71 @@ def login_page(user):
     from .conftest import login
 
     return login(user).get("/").content.decode()
+
+
+# --------------------------------------------------------------------------- squads and officers
+def test_88_officers_in_three_squads_own_the_towns_grids(cast, xxk):
+    from shanzhi.enforcement.models import Officer, Squad
+
+    squads = list(Squad.objects.filter(town=xxk))
+    assert len(squads) == 3 and Officer.objects.filter(squad__town=xxk).count() == 88
+    owned = [set(s.grids.values_list("pk", flat=True)) for s in squads]
+    assert all(owned) and not (owned[0] & owned[1] or owned[1] & owned[2] or owned[0] & owned[2])
+    from shanzhi.geo.models import Grid
+
+    assert set().union(*owned) == set(Grid.objects.filter(town=xxk, level=1).values_list("pk", flat=True))
+    assert Officer.objects.filter(user=cast.officer).exists()
+
+
+def test_an_officer_with_a_lapsed_certificate_cannot_act(cast, xxk):
+    import datetime as dt
+
+    from django.core.exceptions import PermissionDenied
+    from django.utils import timezone
+
+    from shanzhi.enforcement.models import Officer
+    from shanzhi.enforcement.squads import certified_officer
+
+    today = timezone.localdate()
+    lapsed = Officer.objects.filter(certificate_valid_until__lt=today).select_related("user").first()
+    with pytest.raises(PermissionDenied, match="已过期"):
+        certified_officer(lapsed.user, today)
+    assert certified_officer(lapsed.user, lapsed.certificate_valid_until) == lapsed  # it was valid that day
+    with pytest.raises(PermissionDenied, match="执法证"):
+        certified_officer(cast.window_clerk, today)
+    ok = Officer.objects.filter(certificate_valid_until__gt=today + dt.timedelta(days=30)).first()
+    assert certified_officer(ok.user, today) == ok
+
+
+def test_the_grid_dispatches_to_the_squad_that_owns_the_area_and_its_officers_get_it(cast, xxk):
+    from shanzhi.enforcement.models import Squad
+    from shanzhi.incidents.services import loop
+    from shanzhi.notify.models import Outbox
+
+    from .test_incident_loop import home_grid, report
+
+    grid = home_grid(cast)
+    squad = Squad.objects.get(grids=grid.parent)
+    incident = report(cast, description="马镇社区有人在村道边搭建彩钢棚")
+    loop.incident_register(actor=cast.dispatcher, incident_id=incident.pk)
+    loop.incident_dispatch(actor=cast.dispatcher, incident_id=incident.pk, department=squad.department)
+    member = squad.officers.exclude(user=squad.leader).first().user
+    assert Outbox.objects.filter(user=member, topic="dispatch").exists()
+    loop.incident_accept(actor=member, incident_id=incident.pk)
+    incident.refresh_from_db()
+    assert incident.status == "handling" and incident.department == squad.department
+
+
+def test_the_squad_pages_show_certificates_and_the_roster_to_staff_only(cast, xxk):
+    from shanzhi.enforcement.models import Squad
+
+    from .conftest import login
+
+    squad = Squad.objects.filter(town=xxk).first()
+    page = login(cast.officer).get("/team/squads/").content.decode()
+    assert squad.name in page and "squad-row" in page
+    detail = login(cast.town_leader).get(f"/team/squads/{squad.pk}/").content.decode()
+    assert "执法证号" in detail and "本周排班" in detail
+    assert login(cast.outsider).get(f"/team/squads/{squad.pk}/").status_code == 404  # another town's
+    assert login(cast.citizen).get("/team/squads/").status_code == 403
+    assert Client().get("/team/squads/").status_code == 302

@@ -549,6 +549,13 @@ class DemoBuilder:
             self.log("行政处罚权责清单 …")
             showcase = next(t for t, _c in self.towns if t.name == places.SHOWCASE_TOWN)
             self.counts["penalty_items"] = seed_powers(showcase, [t for t, _c in self.towns if t is not showcase])
+            from shanzhi.enforcement.squads import seed_squads
+            from shanzhi.geo.models import Grid
+
+            self.counts["officers"] = seed_squads(
+                town=showcase, grids=Grid.objects.all(), names=self.fake.name, rng=self.rng,
+                today=timezone.localdate(self.now), cast_officer=User.objects.get(username="officer"),
+                password_hash=self.password_hash)
             self.counts["windows"] = self.build_halls()
             if self.with_history:
                 from .history import HistoryBuilder, build_patrols

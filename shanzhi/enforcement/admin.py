@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import DiscretionBand, Factor, PenaltyItem
+from .models import DiscretionBand, DutyShift, Factor, Officer, PenaltyItem, Squad
 
 
 class BandInline(admin.TabularInline):
@@ -26,3 +26,23 @@ class PenaltyItemAdmin(admin.ModelAdmin):
 class FactorAdmin(admin.ModelAdmin):
     list_display = ("kind", "text", "basis", "item")
     list_filter = ("kind",)
+
+
+@admin.register(Squad)
+class SquadAdmin(admin.ModelAdmin):
+    list_display = ("name", "town", "leader")
+    filter_horizontal = ("grids",)
+
+
+@admin.register(Officer)
+class OfficerAdmin(admin.ModelAdmin):
+    list_display = ("user", "squad", "certificate_number", "certificate_valid_until", "is_active")
+    list_filter = ("squad", "is_active")
+    search_fields = ("certificate_number", "user__display_name")
+
+
+@admin.register(DutyShift)
+class DutyShiftAdmin(admin.ModelAdmin):
+    list_display = ("day", "shift", "officer", "squad")
+    list_filter = ("squad", "shift")
+    date_hierarchy = "day"

@@ -7,6 +7,7 @@ a town (综合执法) are exercised by its comprehensive enforcement bureau; the
 county's departments (专业执法).
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -151,3 +152,72 @@ class Factor(models.Model):
 
     def __str__(self):
         return self.text
+
+
+# --------------------------------------------------------------------------- squads and officers
+class Squad(models.Model):
+    """An all-round squad (综合执法中队) of a town's comprehensive enforcement bureau, owning an area
+    of first-level grids. Its department is what the incident loop dispatches to, so a problem the
+    grid finds goes straight to the squad that patrols there."""
+
+    town = models.ForeignKey("geo.Region", verbose_name=_("镇（街道）"), on_delete=models.PROTECT, related_name="squads")
+    department = models.OneToOneField("accounts.Department", verbose_name=_("派遣单位"), on_delete=models.PROTECT,
+                                      related_name="squad")
+    name = models.CharField(_("中队名称"), max_length=80)
+    grids = models.ManyToManyField("geo.Grid", verbose_name=_("责任网格"), blank=True, related_name="squads")
+    leader = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("中队长"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["town", "name"]
+        verbose_name = _("执法中队")
+        verbose_name_plural = _("执法中队")
+
+    def __str__(self):
+        return self.name
+
+
+class Officer(models.Model):
+    """An enforcement officer and the certificate that lets them act (行政执法证). An officer whose
+    certificate has expired, or is not yet valid, cannot investigate, decide or sign."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="officer")
+    squad = models.ForeignKey(Squad, verbose_name=_("所属中队"), on_delete=models.PROTECT, related_name="officers")
+    certificate_number = models.CharField(_("执法证号"), max_length=30, unique=True)
+    certificate_issued = models.DateField(_("发证日期"))
+    certificate_valid_until = models.DateField(_("有效期至"))
+    fields = models.JSONField(_("执法领域"), default=list, blank=True)
+    is_active = models.BooleanField(_("在岗"), default=True)
+
+    class Meta:
+        ordering = ["squad", "certificate_number"]
+        verbose_name = _("执法队员")
+        verbose_name_plural = _("执法队员")
+
+    def __str__(self):
+        return f"{self.user} {self.certificate_number}"
+
+    def certified(self, on) -> bool:
+        return self.is_active and self.certificate_issued <= on <= self.certificate_valid_until
+
+
+class DutyShift(models.Model):
+    """One officer's shift on the squad's duty roster (排班)."""
+
+    class Shift(models.TextChoices):
+        DAY = "day", _("白班 08:30–17:30")
+        EVENING = "evening", _("夜班 17:30–22:00")
+
+    squad = models.ForeignKey(Squad, on_delete=models.CASCADE, related_name="shifts")
+    officer = models.ForeignKey(Officer, on_delete=models.CASCADE, related_name="shifts")
+    day = models.DateField(_("日期"))
+    shift = models.CharField(_("班次"), max_length=8, choices=Shift.choices, default=Shift.DAY)
+
+    class Meta:
+        ordering = ["day", "shift", "officer"]
+        verbose_name = _("排班")
+        verbose_name_plural = _("排班")
+        constraints = [models.UniqueConstraint(fields=["officer", "day", "shift"], name="uniq_duty_shift")]
+
+    def __str__(self):
+        return f"{self.day} {self.shift} {self.officer_id}"

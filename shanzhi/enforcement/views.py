@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 
 from shanzhi.common.ratelimit import limit_by_ip
 from shanzhi.geo.models import Region
@@ -63,30 +62,3 @@ def power_item(request, code: str):
 
     general = Factor.objects.filter(item__isnull=True)
     return render(request, "enforcement/power.html", {"item": item, "general": general, "active": "team"})
-
-
-@limit_by_ip("powers-export", limit=10, methods=("GET",))
-def power_export(request):
-    """The list as filtered, with every discretion band, as xlsx."""
-    from shanzhi.registry.services.tabular import write_xlsx
-
-    qs, f = _filtered(request)
-    header = [_("事项编码"), _("事项名称"), _("原实施部门"), _("执法领域"), _("法律依据"), _("条款"), _("处罚依据"),
-              _("处罚种类"), _("行使层级"), _("简易程序"), _("首违不罚"), _("违法程度"), _("适用情形"), _("计罚方式"),
-              _("罚款下限"), _("罚款上限"), _("其他处罚或措施")]
-    rows = []
-    for item in qs.order_by("code").prefetch_related("bands", "towns")[:5000]:
-        towns = "、".join(t.name for t in item.towns.all()) or _("县级部门（专业执法）")
-        head = [item.code, item.name, item.department.name, item.get_domain_display(), item.law, item.article,
-                item.legal_basis, "、".join(item.penalty_labels), towns, _("是") if item.simple_procedure else _("否"),
-                _("是") if item.first_violation_exempt else _("否")]
-        for band in item.bands.all() or [None]:
-            tail = ["", "", "", "", "", ""] if band is None else [
-                band.get_level_display(), band.circumstances, band.get_basis_display(),
-                "" if band.fine_min is None else f"{band.fine_min}", "" if band.fine_max is None else f"{band.fine_max}",
-                band.other]
-            rows.append(head + tail)
-    data = write_xlsx(header, rows, sheet_title=_("权责清单"))
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = 'attachment; filename="powers.xlsx"'
-    return response
