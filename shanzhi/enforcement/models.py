@@ -11,7 +11,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from shanzhi.cases.models import StepBase
 from shanzhi.common.models import TimeStamped
+
+from .states import Action as CaseAction
+from .states import Source
+from .states import Status as CaseStatus
 
 
 class Domain(models.TextChoices):
@@ -221,3 +226,51 @@ class DutyShift(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.shift} {self.officer_id}"
+
+
+# --------------------------------------------------------------------------- penalty cases
+class PenaltyCase(TimeStamped):
+    """A penalty case (行政处罚案件) on the case kernel, from its lead on."""
+
+    number = models.CharField(_("案件编号"), max_length=30, unique=True)
+    status = models.CharField(_("状态"), max_length=12, choices=CaseStatus.choices, default=CaseStatus.LEAD, db_index=True)
+    source = models.CharField(_("案源"), max_length=12, choices=Source.choices)
+    town = models.ForeignKey("geo.Region", verbose_name=_("镇（街道）"), on_delete=models.PROTECT, related_name="+")
+    squad = models.ForeignKey(Squad, verbose_name=_("承办中队"), null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="cases")
+    grid = models.ForeignKey("geo.Grid", verbose_name=_("网格"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    item = models.ForeignKey(PenaltyItem, verbose_name=_("处罚事项"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="cases")
+    incident = models.ForeignKey("incidents.Incident", verbose_name=_("来源事件"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="penalty_cases")
+    party_name = models.CharField(_("当事人"), max_length=120, blank=True)
+    facts = models.TextField(_("案情摘要"))
+    address = models.CharField(_("地点"), max_length=200, blank=True)
+    registered_at = models.DateTimeField(_("登记时间"))
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+    filed_at = models.DateTimeField(_("立案时间"), null=True, blank=True)
+    decline_reason = models.TextField(_("不予立案理由"), blank=True)
+    file_due = models.DateTimeField(_("立案期限"), null=True, blank=True)
+    decide_due = models.DateTimeField(_("决定期限"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-registered_at", "-id"]
+        verbose_name = _("行政处罚案件")
+        verbose_name_plural = _("行政处罚案件")
+        indexes = [models.Index(fields=["town", "status"]), models.Index(fields=["squad", "status"])]
+
+    def __str__(self):
+        return self.number
+
+
+class PenaltyStep(StepBase):
+    """One move of a penalty case (the kernel's step row)."""
+
+    case = models.ForeignKey(PenaltyCase, on_delete=models.CASCADE, related_name="steps")
+    action = models.CharField(_("动作"), max_length=20, choices=CaseAction.choices)
+
+    class Meta(StepBase.Meta):
+        verbose_name = _("案件环节")
+        verbose_name_plural = _("案件环节")

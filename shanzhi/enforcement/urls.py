@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import io_views, views
+from . import case_views, io_views, views
 
 app_name = "enforcement"
 urlpatterns = [
@@ -10,4 +10,8 @@ urlpatterns = [
     path("powers/<str:code>/", views.power_item, name="power"),
     path("squads/", views.squad_list, name="squads"),
     path("squads/<int:pk>/", views.squad_detail, name="squad"),
+    path("cases/", case_views.case_list, name="cases"),
+    path("cases/<int:pk>/", case_views.case_detail, name="case"),
+    path("cases/<int:pk>/act/<str:action>/", case_views.case_act, name="case_act"),
+    path("leads/from-incident/<int:incident_id>/", case_views.lead_from_incident, name="lead_from_incident"),
 ]

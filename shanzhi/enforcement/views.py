@@ -62,3 +62,62 @@ def power_item(request, code: str):
 
     general = Factor.objects.filter(item__isnull=True)
     return render(request, "enforcement/power.html", {"item": item, "general": general, "active": "team"})
+
+
+# --------------------------------------------------------------------------- squads and rosters
+def _staff_only(request):
+    from django.core.exceptions import PermissionDenied
+
+    from shanzhi.accounts.roles import Role
+    from shanzhi.common.jurisdiction import scope_for
+
+    if not request.user.is_authenticated:
+        return False
+    roles = set(scope_for(request.user).roles)
+    if not (request.user.is_superuser or roles - {Role.CITIZEN}):
+        raise PermissionDenied
+    return True
+
+
+def squad_list(request):
+    """执法中队: each squad with its grids, officers (certificate state) and who is on duty today."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.utils import timezone
+
+    from . import squads as sq
+
+    if not _staff_only(request):
+        return redirect_to_login(request.get_full_path())
+    today = timezone.localdate()
+    rows = []
+    for squad in sq.squads_for(request.user).prefetch_related("grids", "officers__user").order_by("name"):
+        officers = list(squad.officers.all())
+        states = [sq.certificate_state(o, today) for o in officers]
+        rows.append({"squad": squad, "grids": list(squad.grids.all()), "officers": len(officers),
+                     "valid": states.count("valid") + states.count("expiring"), "expired": states.count("expired"),
+                     "expiring": states.count("expiring"), "on_duty": sq.on_duty(squad, today).count()})
+    return render(request, "enforcement/squads.html", {"rows": rows, "today": today, "active": "team"})
+
+
+def squad_detail(request, pk: int):
+    import datetime as dt
+
+    from django.contrib.auth.views import redirect_to_login
+    from django.utils import timezone
+
+    from . import squads as sq
+
+    if not _staff_only(request):
+        return redirect_to_login(request.get_full_path())
+    squad = sq.squads_for(request.user).filter(pk=pk).first()
+    if squad is None:
+        raise Http404
+    today = timezone.localdate()
+    officers = [{"o": o, "state": sq.certificate_state(o, today), "label": sq.STATE_LABELS[sq.certificate_state(o, today)]}
+                for o in squad.officers.select_related("user").order_by("certificate_number")]
+    days = [today + dt.timedelta(days=d) for d in range(0, 7)]
+    roster = {(s.officer_id, s.day, s.shift) for s in squad.shifts.filter(day__in=days)}
+    table = [{"o": r["o"], "days": [[sh for sh in ("day", "evening") if (r["o"].pk, d, sh) in roster] for d in days]}
+             for r in officers]
+    return render(request, "enforcement/squad.html", {"squad": squad, "officers": officers, "days": days,
+                                                      "table": table, "grids": squad.grids.all(), "active": "team"})

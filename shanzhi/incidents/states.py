@@ -48,6 +48,7 @@ class Action(models.TextChoices):
     WARN = "warn", _("临期预警")
     OVERDUE = "overdue", _("超期")
     CHECK_IN = "check_in", _("部门报到")
+    TO_LEAD = "to_lead", _("转为执法案源")
 
 
 S = Status
