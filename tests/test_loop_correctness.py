@@ -441,6 +441,9 @@ def test_the_demo_history_shows_only_moves_the_loop_allows(cast):
     last = {}
     for inc_id, action, frm, to in IncidentStep.objects.order_by("at", "id").values_list(
             "incident_id", "action", "from_status", "to_status"):
+        if action == "to_lead":  # a link to the penalty case it became, not a move of the incident
+            assert frm == to == ""
+            continue
         if action == "report":
             assert to == Status.REPORTED
         else:

@@ -117,3 +117,12 @@ def test_the_web_form_files_and_refuses_with_the_reason(cast, xxk):
     assert stale.status_code == 409
     work = login(squad.leader).get("/work/").content.decode()
     assert "执法案件" in work or "调查中的案件" in work
+
+
+def test_the_demo_shows_leads_from_the_grid_some_filed_through_the_services(cast, xxk):
+    demo = PenaltyCase.objects.filter(town=xxk, source="incident")
+    assert demo.exists()
+    for case in demo:
+        assert case.steps.first().action == "register" and case.incident.steps.filter(action="to_lead").exists()
+        if case.status == "filed":
+            assert case.item.towns.filter(pk=xxk.pk).exists() and case.decide_due > case.filed_at

@@ -569,6 +569,11 @@ class DemoBuilder:
                 showcase = next(t for t, _c in self.towns if t.name == places.SHOWCASE_TOWN)
                 self.counts["applications"] = WindowHistory(town=showcase, seed=self.seed, log=self.log,
                                                             **self.window_rates).build()
+                from .team_history import build_leads
+
+                self.log("执法案源与立案 …")
+                self.counts["penalty_cases"] = build_leads(town=showcase, seed=self.seed,
+                                                           count=4 if self.scale_name == "tiny" else 30)
         return self.counts
 
 

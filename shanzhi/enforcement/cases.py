@@ -224,8 +224,9 @@ def lead_from_incident(*, actor, incident_id, item=None, party_name: str = "", a
     case = lead_register(actor=actor, source=Source.INCIDENT, facts=incident.description, town=incident.town_id,
                          grid=incident.grid, item=item, incident=incident, party_name=party_name,
                          address=incident.address_text, at=at)
+    # A cross-reference in the incident's record, not a move of the incident: no status on it.
     IncidentStep.objects.create(incident=incident, action="to_lead", at=case.registered_at, actor=actor,
-                                actor_label=str(actor)[:100], from_status=incident.status, to_status=incident.status,
+                                actor_label=str(actor)[:100],
                                 note=_("转为执法案源 %(n)s（%(s)s）") % {"n": case.number,
                                                                    "s": case.squad.name if case.squad_id else ""},
                                 data={"penalty_case": case.number})
