@@ -126,3 +126,72 @@ def test_the_demo_shows_leads_from_the_grid_some_filed_through_the_services(cast
         assert case.steps.first().action == "register" and case.incident.steps.filter(action="to_lead").exists()
         if case.status == "filed":
             assert case.item.towns.filter(pk=xxk.pk).exists() and case.decide_due > case.filed_at
+
+
+# --------------------------------------------------------------------------- an outsider's findings
+def test_odd_digits_in_the_version_are_bad_input_not_a_server_error(cast, xxk):
+    incident, squad = structure_incident(cast)
+    case = svc.lead_from_incident(actor=certified_member(squad), incident_id=incident.pk)
+    for odd in ("²", "①", "１"):
+        resp = login(cast.town_leader).post(f"/team/cases/{case.pk}/act/file/",
+                                            {"version": odd, "item": rural_building(xxk).pk})
+        assert resp.status_code == 400, odd
+    assert PenaltyCase.objects.get(pk=case.pk).status == "lead"
+
+
+def test_nobody_approves_a_lead_they_registered_and_a_lapsed_leader_cannot_approve(cast, xxk):
+    incident, squad = structure_incident(cast)
+    leader = squad.leader
+    own = svc.lead_from_incident(actor=leader, incident_id=incident.pk)
+    with pytest.raises(PermissionDenied, match="登记人不能审批"):
+        svc.case_file(actor=leader, case_id=own.pk, item=rural_building(xxk).pk)
+    svc.case_decline(actor=cast.town_leader, case_id=own.pk, reason="重复登记")
+    other = svc.lead_from_incident(actor=certified_member(squad), incident_id=incident.pk)
+    officer = Officer.objects.get(user=leader)
+    Officer.objects.filter(pk=officer.pk).update(certificate_valid_until=timezone.localdate() - dt.timedelta(days=10))
+    with pytest.raises(PermissionDenied, match="已过期"):
+        svc.case_file(actor=leader, case_id=other.pk, item=rural_building(xxk).pk)
+    assert svc.case_file(actor=cast.town_leader, case_id=other.pk, item=rural_building(xxk).pk).status == "filed"
+
+
+def test_a_finished_incident_cannot_become_a_lead(cast, xxk):
+    from shanzhi.incidents.models import Incident
+
+    squad = Squad.objects.filter(town=xxk).first()
+    for status in ("closed", "archived", "voided"):
+        done = Incident.objects.filter(town=xxk, status=status, grid__parent__in=squad.grids.all()).first() \
+            or Incident.objects.filter(town=xxk, status=status).first()
+        if done is None:
+            continue
+        with pytest.raises(Conflict, match="不能再转为执法案源"):
+            svc.lead_from_incident(actor=certified_member(squad), incident_id=done.pk)
+
+
+def test_a_stranger_is_refused_before_being_told_the_reason_is_missing(cast, xxk):
+    incident, squad = structure_incident(cast)
+    case = svc.lead_from_incident(actor=certified_member(squad), incident_id=incident.pk)
+    with pytest.raises(PermissionDenied):
+        svc.case_decline(actor=cast.dispatcher, case_id=case.pk, reason="")
+
+
+def test_rosters_are_for_the_team_and_who_commands_it(cast, xxk):
+    squad = Squad.objects.filter(town=xxk).first()
+    assert login(cast.window_clerk).get(f"/team/squads/{squad.pk}/").status_code == 403
+    assert login(cast.dispatcher).get(f"/team/squads/{squad.pk}/").status_code == 200
+
+
+def test_the_public_export_is_written_once_per_filter(cast, xxk, monkeypatch):
+    from django.core.cache import cache
+    from django.test import Client
+
+    from shanzhi.enforcement import io_views
+
+    cache.clear()
+    calls = []
+    real = io_views.export_powers
+    monkeypatch.setattr(io_views, "export_powers", lambda qs: calls.append(1) or real(qs))
+    first = Client().get("/team/powers/export.xlsx", {"domain": "water"})
+    second = Client().get("/team/powers/export.xlsx", {"domain": "water"})
+    other = Client().get("/team/powers/export.xlsx", {"domain": "city"})
+    assert first.status_code == second.status_code == other.status_code == 200
+    assert first.content == second.content and len(calls) == 2  # the second was the cached copy

@@ -359,3 +359,9 @@ def test_band_rules_towns_headers_and_limits(cast, huashi, monkeypatch):
     assert result.file_error == "「事项」表超过 1 行，请拆分后分批导入"
     monkeypatch.setattr(catalog_io, "MAX_BYTES", 100)
     assert import_powers(cast.admin, export_powers(some(smoke)), "powers.xlsx").file_error.startswith("文件过大")
+
+
+def test_a_direction_override_in_a_name_is_refused(cast):
+    from shanzhi.onewindow.catalog_io import BIDI
+
+    assert "\u202e" in BIDI

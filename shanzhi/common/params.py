@@ -16,7 +16,7 @@ def version(raw, field: str = "version") -> int | None:
     if raw in (None, ""):
         return None
     text = str(raw).strip()
-    if not text.isdigit() or int(text) > MAX_VERSION:
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_VERSION:  # not ², ①, １
         raise ValidationError({field: ValidationError(_("页面版本无效，请刷新后重试"), code="invalid")})
     return int(text)
 

@@ -48,13 +48,16 @@ def client_ip(request) -> str:
     return remote
 
 
-def limit_by_ip(scope: str, *, limit: int | None = None, window: int = 60, methods=("POST",)):
-    """View decorator: HTTP 429 with a plain Chinese message past the limit."""
+def limit_by_ip(scope: str, *, limit: int | None = None, window: int = 60, methods=("POST",),
+                signed_in_exempt: bool = False):
+    """View decorator: HTTP 429 with a plain Chinese message past the limit. ``signed_in_exempt``:
+    a public page whose signed-in users (staff behind one office address) are not counted."""
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
-            if request.method in methods:
+            exempt = signed_in_exempt and getattr(getattr(request, "user", None), "is_authenticated", False)
+            if request.method in methods and not exempt:
                 allowed = hit(f"{scope}:{client_ip(request)}", limit or settings.PUBLIC_RATE_LIMIT, window)
                 if not allowed:
                     resp = HttpResponse(_("请求过于频繁，请稍后再试。"), status=429, content_type="text/plain; charset=utf-8")

@@ -23,7 +23,8 @@ def build_leads(*, town, seed: int = 2026, count: int = 30, now=None) -> int:
     now = now or timezone.now()
     incidents = list(Incident.objects.filter(town=town, subclass__code__in=list(LEAD_CLASSES),
                                              grid__isnull=False, reported_at__lt=now - dt.timedelta(days=2))
-                     .exclude(status__in=["voided", "merged"]).select_related("grid", "grid__parent", "subclass")
+                     .exclude(status__in=["voided", "merged", "closed", "archived"])
+                     .select_related("grid", "grid__parent", "subclass")
                      .order_by("-reported_at")[: count * 2])
     rng.shuffle(incidents)
     made = 0

@@ -43,7 +43,8 @@ def _context(request, case, error=""):
                 offered.append(action)
             except PermissionDenied:
                 pass
-    items = PenaltyItem.objects.filter(is_active=True, towns=case.town_id).order_by("code") if "file" in offered else []
+    items = PenaltyItem.objects.filter(is_active=True, towns=case.town_id).order_by("domain", "code") \
+        if "file" in offered else []
     return {"c": case, "steps": case.steps.order_by("at", "id"), "offered": offered, "items": items[:900],
             "error": error, "now": timezone.now(), "active": "team"}
 

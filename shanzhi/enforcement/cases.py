@@ -76,7 +76,12 @@ class PenaltyKind(CaseKind):
     def permit(self, actor, action, case):
         roles = _roles(actor)
         if action in (Action.FILE, Action.DECLINE):
-            if roles & APPROVERS or (case.squad_id and case.squad.leader_id == actor.pk):
+            if case.registered_by_id == getattr(actor, "pk", None):
+                raise PermissionDenied(_("登记人不能审批自己登记的案源，请由中队长或分管负责人审批"))
+            if roles & APPROVERS:
+                return
+            if case.squad_id and case.squad.leader_id == actor.pk:
+                certified_officer(actor)  # a squad leader approves as an officer in post, certificate valid
                 return
             raise PermissionDenied(_("立案须由中队长或镇（街道）分管负责人审批"))
         if action == Action.SUPERVISE and roles & LEADERS:
@@ -218,6 +223,9 @@ def lead_from_incident(*, actor, incident_id, item=None, party_name: str = "", a
 
     incident = references.resolve(INCIDENT.actionable(actor).select_for_update(of=("self",)), field="incident",
                                   label=_("事件"), pk=incident_id)
+    if incident.status in ("closed", "archived", "voided", "merged"):
+        raise Conflict(_("事件已「%(s)s」，不能再转为执法案源；新发现的违法行为请另行登记") % {
+            "s": incident.get_status_display()}, code="not_allowed_in_state")
     existing = PenaltyCase.objects.filter(incident=incident).exclude(status=Status.NOT_FILED).first()
     if existing is not None:
         raise Conflict(_("该事件已转为执法案源 %(n)s") % {"n": existing.number}, code="already_done")
@@ -252,11 +260,13 @@ def case_file(*, actor, case_id, item=None, note: str = "", expected_version=Non
 
 @transaction.atomic
 def case_decline(*, actor, case_id, reason: str, expected_version=None, at=None) -> PenaltyCase:
-    reason = (reason or "").strip()
+    m = open_move(PENALTY, case_id, Action.DECLINE, actor=actor, at=at, expected_version=expected_version)
+    reason = (reason or "").strip()  # checked after the right to decide: a stranger learns nothing
     if not reason:
         raise ValidationError({"reason": ValidationError(_("不予立案须写明理由"), code="required")})
-    m = open_move(PENALTY, case_id, Action.DECLINE, actor=actor, at=at, expected_version=expected_version)
-    m.case.decline_reason = reason[:2000]
+    if len(reason) > 500:
+        raise ValidationError({"reason": ValidationError(_("理由不能超过 500 字"), code="too_long")})
+    m.case.decline_reason = reason
     m.clocks.stop_all()
     m.finish(note=reason[:500])
     return m.case

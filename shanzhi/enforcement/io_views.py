@@ -30,10 +30,23 @@ def powers_export(request):
     """The published list as filtered, with every discretion band, as xlsx in the import's layout.
     The system administrator may ask for the whole catalog, retired items included (?all=1)."""
     if request.GET.get("all") == "1" and can_import(request.user):
-        qs = PenaltyItem.objects.all()
+        data = export_powers(PenaltyItem.objects.all())
     else:
-        qs, _f = _filtered(request)
-    data = export_powers(qs)
+        # The published list changes rarely and costs a second or so to write: one copy per filter
+        # for five minutes (keyed by the catalog's last change), not one per request.
+        import hashlib
+
+        from django.core.cache import cache
+        from django.db.models import Max
+
+        qs, f = _filtered(request)
+        stamp_db = PenaltyItem.objects.aggregate(m=Max("updated_at"))["m"]
+        key = "powers-xlsx:" + hashlib.sha256(
+            f"{f['q']}|{f['domain']}|{f['town'].code if f['town'] else ''}|{f['scope']}|{stamp_db}".encode()).hexdigest()
+        data = cache.get(key)
+        if data is None:
+            data = export_powers(qs)
+            cache.set(key, data, 300)
     stamp = timezone.localtime().strftime("%Y%m%d%H%M")
     resp = HttpResponse(data, content_type=XLSX)
     resp["Content-Disposition"] = f'attachment; filename="powers-{stamp}.xlsx"'

@@ -36,7 +36,7 @@ def _filtered(request):
     return qs, {"q": q, "domain": domain, "town": town, "scope": scope}
 
 
-@limit_by_ip("powers", limit=120, methods=("GET",))
+@limit_by_ip("powers", limit=120, methods=("GET",), signed_in_exempt=True)
 def power_list(request):
     """权责清单: every penalty power, whether a town exercises it (综合执法) or it stays with the
     county's department (专业执法)."""
@@ -52,7 +52,7 @@ def power_list(request):
         "by_department": by_department, "active": "team", **f})
 
 
-@limit_by_ip("powers", limit=120, methods=("GET",))
+@limit_by_ip("powers", limit=120, methods=("GET",), signed_in_exempt=True)
 def power_item(request, code: str):
     item = (PenaltyItem.objects.filter(is_active=True, code=code[:40]).select_related("department")
             .prefetch_related("bands", "factors", "towns").first())
@@ -74,7 +74,9 @@ def _staff_only(request):
     if not request.user.is_authenticated:
         return False
     roles = set(scope_for(request.user).roles)
-    if not (request.user.is_superuser or roles - {Role.CITIZEN}):
+    # Officers' names, certificates and rosters are for the team and those who command or dispatch it.
+    allowed = {Role.ENFORCEMENT_OFFICER, Role.TOWN_LEADER, Role.COUNTY_LEADER, Role.DISPATCHER, Role.DEPT_HANDLER}
+    if not (request.user.is_superuser or roles & allowed):
         raise PermissionDenied
     return True
 

@@ -344,6 +344,11 @@ def _check_header(sheet: str, header: list[str], columns: list[Col], errors: lis
     return positions
 
 
+# Direction overrides make a published name read differently from what it is (the web forms refuse
+# them too).
+BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _parse_row(sheet: str, rownum: int, cells: list[str], columns: list[Col], positions: dict[str, int],
                errors: list[CellError]) -> tuple[dict, bool]:
     """The row's values by column key (blank cells as the column's blank value); ok is False
@@ -352,7 +357,7 @@ def _parse_row(sheet: str, rownum: int, cells: list[str], columns: list[Col], po
     for col in columns:
         pos = positions.get(col.header)
         raw = cells[pos] if pos is not None and pos < len(cells) else ""
-        if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in raw):
+        if any((ord(ch) < 32 and ch not in "\t\n\r") or ch in BIDI for ch in raw):
             errors.append(CellError(sheet, rownum, col.header, _("含有不可见的控制字符，请清理后重新导入")))
             ok = False
             continue
