@@ -362,6 +362,11 @@ def test_band_rules_towns_headers_and_limits(cast, huashi, monkeypatch):
 
 
 def test_a_direction_override_in_a_name_is_refused(cast):
-    from shanzhi.onewindow.catalog_io import BIDI
-
-    assert "\u202e" in BIDI
+    item = written("露天焚烧秸秆")
+    wb = workbook(export_powers(some(item)))
+    items = wb["事项"]
+    items.cell(row_of(items, item.code), column(items, "事项名称")).value = "对露天焚烧\u202e秸秆的处罚"
+    before = state()
+    resp = login(cast.admin).post("/team/powers/import/", {"file": upload(save(wb))})
+    assert resp.status_code == 400 and "控制字符" in resp.content.decode()
+    assert state() == before
