@@ -228,7 +228,12 @@ class WindowHistory:
             if plan.refuse:
                 svc.application_refuse(actor=self._clerk_for(application), application_id=pk, reason="不属于本机关职权范围，请向县级部门申请", at=t)
             elif plan.correction:
-                svc.application_request_correction(actor=self._clerk_for(application), application_id=pk, problems={}, at=t)
+                # Something missing is listed by itself; with everything there, a copy was unreadable.
+                first = application.item.materials.order_by("order").first()
+                problems = {} if svc.missing_materials(application) or first is None else {
+                    first.pk: "复印件字迹不清，请重新提交清晰的扫描件"}
+                svc.application_request_correction(actor=self._clerk_for(application), application_id=pk,
+                                                   problems=problems, at=t)
                 self._at(self._later(t, 20, 120), pk, "resubmit")
             else:
                 self._at(t, pk, "accept")
