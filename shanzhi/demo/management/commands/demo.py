@@ -67,6 +67,9 @@ class Command(BaseCommand):
         if hall:
             base = f"http://127.0.0.1:{port}/window/halls/{hall.town.code}"
             self.stdout.write(f"{hall.name}：叫号屏 {base}/screen/ · 取号机 {base}/kiosk/")
+        root = f"http://127.0.0.1:{port}"
+        self.stdout.write(f"公开页面：办事指南 {root}/window/guide/ · 权责清单 {root}/team/powers/ · "
+                          f"随手拍 {root}/report/ · 注册网上办事账号 {root}/signup/")
         self.stdout.write("")
 
     def serve(self):
