@@ -226,3 +226,15 @@ def test_a_file_that_is_not_xlsx_gets_a_clear_error(cast):
     resp = admin.post("/window/catalog/import/", {"file": upload(b"PK\x03\x04 not really a zip")})
     assert resp.status_code == 400 and "无法读取 Excel 文件" in resp.content.decode()
     assert state() == before
+
+
+def test_a_control_character_as_excel_saves_it_or_a_direction_override_is_refused(cast):
+    food = item("食品经营许可")
+    for bad in ("食品_x0007_经营许可", "食品经营\u202e许可"):
+        wb = workbook(export_catalog(ServiceItem.objects.filter(pk=food.pk)))
+        ws = wb["事项"]
+        ws.cell(row_of(ws, food.code), column(ws, "事项名称")).value = bad
+        before = state()
+        result = import_catalog(cast.admin, save(wb), "catalog.xlsx")
+        assert not result.ok and any("控制字符" in e.message for e in result.errors), bad
+        assert state() == before

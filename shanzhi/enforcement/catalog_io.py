@@ -23,14 +23,12 @@ warning); otherwise the flag is refused.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.escape import unescape as _ooxml_unescape
+from openpyxl import Workbook
 
 from shanzhi.accounts.models import Department
 from shanzhi.common import audit
@@ -40,15 +38,15 @@ from shanzhi.geo.models import Region
 from shanzhi.onewindow.catalog_io import (
     CellError,
     Col,
+    ImportResult,
     _check_header,
     _field_col,
     _number,
     _parse_row,
     _sheet,
-    _unescape,
+    run_import,
 )
 from shanzhi.registry.services.imports import _text
-from shanzhi.registry.services.tabular import FileFormatError, _cell
 
 from .models import Basis, DiscretionBand, Level, PenaltyItem, PenaltyType
 
@@ -61,8 +59,6 @@ DEPT_NAME = "原实施部门名称（只读）"
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = {SHEET_ITEMS: 10_000, SHEET_BANDS: 100_000}
-MAX_SCAN = 200_000  # rows looked at per sheet, blank ones included
-MAX_REPORTED_ERRORS = 500
 MAX_TEXT = 10_000
 MAX_AMOUNT = Decimal("999999999999.99")  # DecimalField(max_digits=14, decimal_places=2)
 CENT = Decimal("0.01")
@@ -70,20 +66,7 @@ SIMPLE_LIMIT = Decimal(3000)  # 当场处罚: ≤ ¥200 for a person, ≤ ¥3,00
 PERCENT_BASES = {Basis.COST_PERCENT, Basis.INVESTMENT_PERCENT, Basis.CONTRACT_PERCENT}
 
 
-@dataclass
-class PowersImportResult:
-    filename: str = ""
-    file_error: str = ""
-    errors: list[CellError] = field(default_factory=list)
-    error_count: int = 0
-    rows: int = 0  # item rows in the file
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.file_error and not self.error_count
+PowersImportResult = ImportResult
 
 
 # --------------------------------------------------------------------------- cells
@@ -227,83 +210,13 @@ def export_powers(items_qs, *, limit: int = MAX_ROWS[SHEET_ITEMS]) -> bytes:
 
 
 # --------------------------------------------------------------------------- reading
-def _read_book(raw: bytes, filename: str) -> dict[str, tuple[list[str], list[tuple[int, list[str]]]]]:
-    """Each known sheet as (header, [(row number, cells)]), blank rows left out; bounded in size."""
-    if not filename.lower().endswith(".xlsx") or raw[:2] != b"PK":
-        raise FileFormatError(_("只支持 .xlsx 文件：请先导出权责清单，在导出的文件中修改后再上传"))
-    try:
-        wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 — openpyxl raises many types for bad files
-        raise FileFormatError(_("无法读取 Excel 文件：请确认是 .xlsx 格式（不是 .xls 或改了扩展名的文件）")) from exc
-    sheets = {}
-    try:
-        for ws in wb.worksheets:
-            title = ws.title.strip()
-            if title not in MAX_ROWS or title in sheets:
-                continue
-            it = ws.iter_rows(values_only=True)
-            header = [_cell(v) for v in next(it, ())]
-            rows = []
-            for rownum, row in enumerate(it, start=2):
-                if rownum > MAX_SCAN:
-                    raise FileFormatError(_("「%(s)s」表超过 %(n)s 行") % {"s": title, "n": f"{MAX_SCAN:,}"})
-                # Excel writes a control character as _x0007_; read it back so the row check sees it.
-                cells = [_unescape(_ooxml_unescape(c) if "_x" in c else c) for c in map(_cell, row)]
-                if any(cells):
-                    rows.append((rownum, cells))
-                    if len(rows) > MAX_ROWS[title]:
-                        raise FileFormatError(_("「%(s)s」表超过 %(n)s 行，请拆分后分批导入")
-                                              % {"s": title, "n": f"{MAX_ROWS[title]:,}"})
-            sheets[title] = (header, rows)
-    except FileFormatError:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        raise FileFormatError(_("无法读取 Excel 文件：文件已损坏")) from exc
-    finally:
-        wb.close()
-    return sheets
-
-
 # --------------------------------------------------------------------------- import
-def import_powers(actor, upload_bytes: bytes, filename: str, *, ip: str | None = None) -> PowersImportResult:
+def import_powers(actor, upload_bytes: bytes, filename: str, *, ip: str | None = None) -> ImportResult:
     """Create or update penalty items and their bands from a workbook in the export's layout.
     All or nothing."""
-    result = PowersImportResult(filename=filename)
-    if len(upload_bytes) > MAX_BYTES:
-        result.file_error = _("文件过大（上限 %(n)d MB），请拆分后上传") % {"n": MAX_BYTES // (1024 * 1024)}
-        return result
-    try:
-        sheets = _read_book(upload_bytes, filename)
-    except FileFormatError as exc:
-        result.file_error = str(exc)
-        return result
-    if SHEET_ITEMS not in sheets:
-        result.file_error = _("文件中没有「%(s)s」工作表：请在导出的权责清单文件中修改后上传") % {"s": SHEET_ITEMS}
-        return result
-
-    plan = _Plan(sheets)
-    plan.validate()
-    result.rows = len(sheets[SHEET_ITEMS][1])
-    result.error_count = len(plan.errors)
-    result.errors = plan.errors[:MAX_REPORTED_ERRORS]
-    if plan.errors:
-        if plan.header_ok:
-            audit.record(actor=actor, action="import", object_type="enforcement.penaltyitem",
-                         object_repr=_("行政处罚权责清单"), note=_("导入未通过"), ip=ip,
-                         after={"rows": result.rows, "errors": result.error_count, "file": filename[:100]})
-        return result
-    if not plan.items:
-        result.file_error = _("「%(s)s」表中没有数据行") % {"s": SHEET_ITEMS}
-        return result
-    with transaction.atomic():
-        plan.write(actor, ip, result)
-        audit.record(actor=actor, action="import", object_type="enforcement.penaltyitem",
-                     object_repr=_("行政处罚权责清单"), ip=ip,
-                     after={"rows": result.rows, "created": result.created, "updated": result.updated,
-                            "file": filename[:100]},
-                     note=_("导入权责清单：新增 %(c)d 项，修改 %(u)d 项，未变 %(n)d 项")
-                     % {"c": result.created, "u": result.updated, "n": result.unchanged})
-    return result
+    return run_import(actor=actor, upload_bytes=upload_bytes, filename=filename, ip=ip, plan_cls=_Plan,
+                      max_rows=MAX_ROWS, object_type="enforcement.penaltyitem", label=_("行政处罚权责清单"),
+                      what="权责清单", max_bytes=MAX_BYTES)
 
 
 def _band_allows_simple(band, penalty_types) -> bool:

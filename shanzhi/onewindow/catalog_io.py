@@ -27,6 +27,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils.escape import unescape as _ooxml_unescape
 
 from shanzhi.accounts.models import Department
 from shanzhi.common import audit
@@ -63,7 +64,9 @@ class CellError(NamedTuple):
 
 
 @dataclass
-class CatalogImportResult:
+class ImportResult:
+    """What a catalog import did (the service catalog and the power catalog alike)."""
+
     filename: str = ""
     file_error: str = ""
     errors: list[CellError] = field(default_factory=list)
@@ -76,6 +79,9 @@ class CatalogImportResult:
     @property
     def ok(self) -> bool:
         return not self.file_error and not self.error_count
+
+
+CatalogImportResult = ImportResult
 
 
 # --------------------------------------------------------------------------- columns
@@ -293,10 +299,12 @@ def _unescape(raw: str) -> str:
     return raw
 
 
-def _read_book(raw: bytes, filename: str) -> dict[str, tuple[list[str], list[tuple[int, list[str]]]]]:
-    """Each sheet as (header, [(row number, cells)]), blank rows left out; bounded in size."""
+def _read_book(raw: bytes, filename: str, *, max_rows: dict[str, int] = MAX_ROWS,
+               what: str = "事项目录") -> dict[str, tuple[list[str], list[tuple[int, list[str]]]]]:
+    """Each known sheet (``max_rows``) as (header, [(row number, cells)]), blank rows left out;
+    bounded in size."""
     if not filename.lower().endswith(".xlsx") or raw[:2] != b"PK":
-        raise FileFormatError(_("只支持 .xlsx 文件：请先导出事项目录，在导出的文件中修改后再上传"))
+        raise FileFormatError(_("只支持 .xlsx 文件：请先导出%(w)s，在导出的文件中修改后再上传") % {"w": what})
     try:
         wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 — openpyxl raises many types for bad files
@@ -305,7 +313,7 @@ def _read_book(raw: bytes, filename: str) -> dict[str, tuple[list[str], list[tup
     try:
         for ws in wb.worksheets:
             title = ws.title.strip()
-            if title not in MAX_ROWS or title in sheets:
+            if title not in max_rows or title in sheets:
                 continue
             it = ws.iter_rows(values_only=True)
             header = [_cell(v) for v in next(it, ())]
@@ -313,12 +321,13 @@ def _read_book(raw: bytes, filename: str) -> dict[str, tuple[list[str], list[tup
             for rownum, row in enumerate(it, start=2):
                 if rownum > MAX_SCAN:
                     raise FileFormatError(_("「%(s)s」表超过 %(n)s 行") % {"s": title, "n": f"{MAX_SCAN:,}"})
-                cells = [_unescape(_cell(v)) for v in row]
+                # Excel writes a control character as _x0007_; read it back so the row check sees it.
+                cells = [_unescape(_ooxml_unescape(c) if "_x" in c else c) for c in map(_cell, row)]
                 if any(cells):
                     rows.append((rownum, cells))
-                    if len(rows) > MAX_ROWS[title]:
+                    if len(rows) > max_rows[title]:
                         raise FileFormatError(_("「%(s)s」表超过 %(n)s 行，请拆分后分批导入")
-                                              % {"s": title, "n": f"{MAX_ROWS[title]:,}"})
+                                              % {"s": title, "n": f"{max_rows[title]:,}"})
             sheets[title] = (header, rows)
     except FileFormatError:
         raise
@@ -377,30 +386,32 @@ def _parse_row(sheet: str, rownum: int, cells: list[str], columns: list[Col], po
 
 
 # --------------------------------------------------------------------------- import
-def import_catalog(actor, upload_bytes: bytes, filename: str, *, ip: str | None = None) -> CatalogImportResult:
-    """Create or update catalog items from a workbook in the export's layout. All or nothing."""
-    result = CatalogImportResult(filename=filename)
-    if len(upload_bytes) > MAX_BYTES:
-        result.file_error = _("文件过大（上限 %(n)d MB），请拆分后上传") % {"n": MAX_BYTES // (1024 * 1024)}
+def run_import(*, actor, upload_bytes: bytes, filename: str, ip: str | None, plan_cls, max_rows: dict[str, int],
+               object_type: str, label: str, what: str, max_bytes: int = MAX_BYTES) -> ImportResult:
+    """Read, check every row, and write only when the whole file is right (one transaction), with
+    an audit row either way. ``plan_cls(sheets)`` validates (``errors``, ``header_ok``, ``items``)
+    and writes (``write(actor, ip, result)``)."""
+    result = ImportResult(filename=filename)
+    if len(upload_bytes) > max_bytes:
+        result.file_error = _("文件过大（上限 %(n)d MB），请拆分后上传") % {"n": max(1, max_bytes // (1024 * 1024))}
         return result
     try:
-        sheets = _read_book(upload_bytes, filename)
+        sheets = _read_book(upload_bytes, filename, max_rows=max_rows, what=what)
     except FileFormatError as exc:
         result.file_error = str(exc)
         return result
     if SHEET_ITEMS not in sheets:
-        result.file_error = _("文件中没有「%(s)s」工作表：请在导出的事项目录文件中修改后上传") % {"s": SHEET_ITEMS}
+        result.file_error = _("文件中没有「%(s)s」工作表：请在导出的%(w)s文件中修改后上传") % {"s": SHEET_ITEMS, "w": what}
         return result
-
-    plan = _Plan(sheets)
+    plan = plan_cls(sheets)
     plan.validate()
     result.rows = len(sheets[SHEET_ITEMS][1])
     result.error_count = len(plan.errors)
     result.errors = plan.errors[:MAX_REPORTED_ERRORS]
     if plan.errors:
         if plan.header_ok:
-            audit.record(actor=actor, action="import", object_type="onewindow.serviceitem",
-                         object_repr=_("政务服务事项目录"), note=_("导入未通过"), ip=ip,
+            audit.record(actor=actor, action="import", object_type=object_type, object_repr=label,
+                         note=_("导入未通过"), ip=ip,
                          after={"rows": result.rows, "errors": result.error_count, "file": filename[:100]})
         return result
     if not plan.items:
@@ -408,13 +419,19 @@ def import_catalog(actor, upload_bytes: bytes, filename: str, *, ip: str | None 
         return result
     with transaction.atomic():
         plan.write(actor, ip, result)
-        audit.record(actor=actor, action="import", object_type="onewindow.serviceitem",
-                     object_repr=_("政务服务事项目录"), ip=ip,
+        audit.record(actor=actor, action="import", object_type=object_type, object_repr=label, ip=ip,
                      after={"rows": result.rows, "created": result.created, "updated": result.updated,
                             "file": filename[:100]},
-                     note=_("导入事项目录：新增 %(c)d 项，修改 %(u)d 项，未变 %(n)d 项")
-                     % {"c": result.created, "u": result.updated, "n": result.unchanged})
+                     note=_("导入%(w)s：新增 %(c)d 项，修改 %(u)d 项，未变 %(n)d 项")
+                     % {"w": what, "c": result.created, "u": result.updated, "n": result.unchanged})
     return result
+
+
+def import_catalog(actor, upload_bytes: bytes, filename: str, *, ip: str | None = None) -> ImportResult:
+    """Create or update catalog items from a workbook in the export's layout. All or nothing."""
+    return run_import(actor=actor, upload_bytes=upload_bytes, filename=filename, ip=ip, plan_cls=_Plan,
+                      max_rows=MAX_ROWS, object_type="onewindow.serviceitem", label=_("政务服务事项目录"),
+                      what="事项目录", max_bytes=MAX_BYTES)
 
 
 class _Plan:
