@@ -261,3 +261,18 @@ def test_an_agent_lands_in_the_hall_and_a_department_is_not_offered_a_review_it_
     post(handler, f"{API}/applications/{a['id']}/actions/review", {"note": "同意"})  # the second group too
     page = handler.get(f"/window/applications/{a['id']}/").content.decode()
     assert 'act/review/' not in page  # nothing left for this department to give
+
+
+def test_the_application_list_costs_the_same_for_50_rows_as_for_5(cast, xxk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    clerk = login(cast.reviewer)
+    counts, rows = [], []
+    for limit in (5, 50):
+        with CaptureQueriesContext(connection) as ctx:
+            rows = clerk.get(f"{API}/applications", {"limit": limit}).json()
+        counts.append(len(ctx.captured_queries))
+        assert len(rows) == limit
+    assert any(r["certificate_number"] for r in rows)  # the numbers are there, from the same query
+    assert counts[1] == counts[0]  # no query per application

@@ -309,7 +309,8 @@ class ApplicationDetailOut(ApplicationOut):
 
 
 def _out(a: Application) -> dict:
-    cert = Certificate.objects.filter(application_id=a.pk).values_list("number", flat=True).first()
+    held = getattr(a, "certificate", None)  # reverse one-to-one: select_related in lists, no query per row
+    cert = held.number if held is not None else None
     return {"id": a.pk, "number": a.number, "item_code": a.item.code, "item_name": a.item.name, "status": a.status,
             "status_label": a.get_status_display(), "channel": a.channel, "applicant_name": a.applicant_name,
             "applicant_id": a.applicant_id_masked, "acting_for": a.acting_for, "town": a.town.name,
@@ -398,7 +399,8 @@ def applications(request, params: Query[ApplicationQuery]):
     q = params.q.strip()
     if q:
         qs = qs.filter(Q(number__contains=q) | Q(applicant_name__contains=q) | Q(item__name__contains=q))
-    return [_out(a) for a in qs.order_by("-submitted_at", "-id")[params.offset: params.offset + params.limit]]
+    page = qs.select_related("certificate").order_by("-submitted_at", "-id")[params.offset: params.offset + params.limit]
+    return [_out(a) for a in page]
 
 
 @router.get("/applications/{application_id}", response={200: ApplicationDetailOut, **schemas.READ_ONE},
