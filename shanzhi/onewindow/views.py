@@ -398,14 +398,9 @@ def hall_apply(request, code: str):
             errors = error_fields(exc)
         else:
             return redirect("onewindow:detail", pk=application.pk)
-    offered = svc.offered_earlier(request.user, [m.name for m in item.materials.all()])
-    materials = []
-    for m in item.materials.all():
-        m.earlier = offered.get(m.name, [])
-        materials.append(m)
-    today = timezone.localdate()
-    held = certificates.library_for(request.user).filter(revoked_at__isnull=True).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+    needed = list(item.materials.all())
+    materials = _with_earlier(needed, svc.offered_earlier(request.user, [m.name for m in needed]))
+    held = svc.valid_certificates(certificates.library_for(request.user))
     return render(request, "onewindow/hall_apply.html", {"item": item, "errors": errors, "v": values, "towns": towns,
                                                          "materials": materials, "held": list(held[:50]),
                                                          "active": "window"}, status=400 if errors else 200)
@@ -445,7 +440,7 @@ def certificate_library(request):
     state = request.GET.get("state", "")
     today = timezone.localdate()
     if state == "valid":
-        qs = qs.filter(revoked_at__isnull=True).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        qs = svc.valid_certificates(qs)
     elif state == "expired":
         qs = qs.filter(revoked_at__isnull=True, valid_until__lt=today)
     elif state == "revoked":

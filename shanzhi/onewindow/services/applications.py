@@ -136,24 +136,23 @@ def earlier_materials(application, actor):
         .exclude(file="").exclude(state=SubmittedMaterial.State.FAULTY).select_related("application", "material"))
 
 
-def offered_earlier(actor, names) -> dict:
-    """For the apply form before there is an application: the latest good file per material name
-    from the actor's own earlier applications (name → SubmittedMaterial)."""
-    rows = (SubmittedMaterial.objects.filter(application__submitted_by=actor, material__name__in=list(names))
-            .exclude(file="").exclude(state=SubmittedMaterial.State.FAULTY)
-            .select_related("application", "material").order_by("-uploaded_at", "-id"))
-    offered = {}
-    for row in rows[:200]:
-        offered.setdefault(row.material.name, []).append(row)
-    return {name: found[:3] for name, found in offered.items()}
+def offered_earlier(actor, names):
+    """For the apply form before there is an application: the good files the actor gave for
+    materials of these names in their own earlier applications."""
+    return (SubmittedMaterial.objects.filter(application__submitted_by=actor, material__name__in=list(names))
+            .exclude(file="").exclude(state=SubmittedMaterial.State.FAULTY).select_related("application", "material"))
+
+
+def valid_certificates(qs):
+    """Neither revoked nor expired: what may stand in for a material."""
+    return qs.filter(revoked_at__isnull=True).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=timezone.localdate()))
 
 
 def held_certificates(application, actor=None):
     """Valid certificates the applicant holds: offered instead of asking for the paper again. Staff
     at the window have checked who the applicant is; a resident filing online may use only those
     granted on applications they filed themselves (typing someone's number proves nothing)."""
-    qs = Certificate.objects.filter(revoked_at__isnull=True).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=timezone.localdate()))  # neither revoked nor expired
+    qs = valid_certificates(Certificate.objects.all())
     if actor is not None and not _staff(actor):
         qs = qs.filter(application__submitted_by=actor)
     if application.applicant_person_id:
