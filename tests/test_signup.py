@@ -63,3 +63,11 @@ def test_a_wrong_code_or_a_weak_password_creates_nothing_and_a_fixable_mistake_k
     ok = client.post("/signup/", {"phone": "13966665678", "code": code, "name": "王小二",
                                   "password": "Xiake@2026", "password2": "Xiake@2026"})
     assert ok.status_code == 302 and User.objects.filter(mobile="13966665678").exists()
+
+
+def test_an_empty_form_names_every_missing_field_at_once(cast):
+    before = User.objects.count()
+    resp = Client().post("/signup/", {})
+    page = resp.content.decode()
+    assert resp.status_code == 400 and "请填写姓名" in page and "验证码" in page
+    assert User.objects.count() == before

@@ -276,3 +276,8 @@ def test_the_application_list_costs_the_same_for_50_rows_as_for_5(cast, xxk):
         assert len(rows) == limit
     assert any(r["certificate_number"] for r in rows)  # the numbers are there, from the same query
     assert counts[1] == counts[0]  # no query per application
+
+
+def test_a_body_that_is_not_json_is_told_so_in_chinese(cast):
+    resp = login(cast.citizen).post(f"{API}/applications", "{not json", content_type="application/json")
+    assert resp.status_code == 400 and resp.json()["detail"] == "请求体不是有效的 JSON"

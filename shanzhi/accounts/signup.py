@@ -34,7 +34,10 @@ def sign_up(*, phone: str, code: str, name: str, password: str, password2: str, 
             password_validation.validate_password(password or "", User(username=phone, mobile=phone, display_name=name))
         except ValidationError as exc:
             errors["password"] = exc.messages
-    phone, code_id = verify_code(phone=phone, code=code)  # raises with one answer for every bad code
+    try:
+        phone, code_id = verify_code(phone=phone, code=code)  # one answer for every bad code
+    except ValidationError as exc:
+        raise ValidationError({**exc.message_dict, **errors}) from None  # every field's problem at once
     if errors:
         raise ValidationError(errors)
     if User.objects.filter(mobile=phone).exists() or User.objects.filter(username=phone).exists():

@@ -51,7 +51,10 @@ def _bad_payload(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc):
-    return api.create_response(request, {"detail": str(exc), "code": "invalid" if exc.status_code == 400 else "error"},
+    detail = str(exc)
+    if detail == "Cannot parse request body":  # django-ninja's own words for a body that is not JSON
+        detail = "请求体不是有效的 JSON"
+    return api.create_response(request, {"detail": detail, "code": "invalid" if exc.status_code == 400 else "error"},
                                status=exc.status_code)
 
 
