@@ -15,9 +15,11 @@ from shanzhi.cases.api import router as cases_router
 from shanzhi.cases.errors import Conflict
 from shanzhi.common.coords import CoordinateError
 from shanzhi.common.ratelimit import client_ip
+from shanzhi.enforcement import api as enforcement_api
 from shanzhi.geo.selectors import get_grid_for_actor, grid_list
 from shanzhi.geo.spatial import locate
 from shanzhi.incidents.api import router as incidents_router
+from shanzhi.inspections import api as inspections_api
 from shanzhi.onewindow import api as window_api
 from shanzhi.registry import selectors as registry_selectors
 
@@ -188,3 +190,6 @@ api.add_router("/", incidents_router)
 api.add_router("/", cases_router)
 api.add_router("/window", window_api.public)
 api.add_router("/window", window_api.router)
+api.add_router("/inspections", inspections_api.public)
+api.add_router("/inspections", inspections_api.router)
+api.add_router("/team", enforcement_api.router)

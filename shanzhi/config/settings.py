@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "shanzhi.incidents",
     "shanzhi.onewindow",
     "shanzhi.enforcement",
+    "shanzhi.inspections",
     "shanzhi.command",
     "shanzhi.api",
     "shanzhi.demo",

@@ -35,6 +35,7 @@ urlpatterns = [
     path("", include("shanzhi.cases.urls")),
     path("window/", include("shanzhi.onewindow.urls")),
     path("team/", include("shanzhi.enforcement.urls")),
+    path("inspections/", include("shanzhi.inspections.urls")),
     path("verify/copy/", onewindow_views.verify_copy, name="verify_copy"),
     path("verify/<str:number>/", onewindow_views.verify, name="verify"),
     path("verify/<str:number>/qr.svg", onewindow_views.verify_qr, name="verify_qr"),
