@@ -26,19 +26,38 @@ from shanzhi.common import audit, counters, references
 from shanzhi.common.jurisdiction import scope_for
 from shanzhi.notify.services import notifications_suppressed, queue
 
-from .models import PenaltyCase, PenaltyItem, PenaltyStep, Squad
+from .models import Officer, PenaltyCase, PenaltyItem, PenaltyStep, Squad
 from .squads import certified_officer
 from .states import DECIDE_DAYS, FILE_DAYS, MOVES, STAGE_LABELS, STAGE_OF, Action, Source, Status
 
 OFFICERS = {Role.ENFORCEMENT_OFFICER}
 APPROVERS = {Role.TOWN_LEADER, Role.COUNTY_LEADER}
 LEADERS = {Role.TOWN_LEADER, Role.COUNTY_LEADER, Role.DISPATCHER}
+LEAD, INV = "lead", "investigator"
+# Who makes each move of the general procedure: the bureau's head for the case (a town or county
+# leader, or the squad's leader), the case's own investigators, or either.
+WHO = {Action.ASSIGN: LEAD, Action.EVIDENCE: INV, Action.SUBMIT: INV, Action.RETURN: LEAD, Action.NOTIFY: LEAD,
+       Action.STATEMENT: (LEAD, INV), Action.HEARING_REQUEST: (LEAD, INV), Action.HEARING_NOTICE: LEAD,
+       Action.HEARING_HELD: LEAD, Action.SUSPEND: LEAD, Action.RESUME: LEAD, Action.DECIDE: LEAD,
+       Action.SERVE: (LEAD, INV), Action.PAY: (LEAD, INV), Action.CLOSE: LEAD, Action.ARCHIVE: LEAD,
+       Action.PUBLISH: LEAD}
 
 
 def _roles(actor) -> set[str]:
     if getattr(actor, "is_superuser", False):
         return set(Role.values)
     return set(scope_for(actor).roles)
+
+
+def is_lead(actor, case) -> bool:
+    """The bureau's head for this case: a town or county leader, or the squad's leader."""
+    if _roles(actor) & APPROVERS:
+        return True
+    return bool(case.squad_id and case.squad.leader_id == getattr(actor, "pk", None))
+
+
+def is_investigator(actor, case) -> bool:
+    return case.investigators.filter(user_id=getattr(actor, "pk", None)).exists()
 
 
 class PenaltyKind(CaseKind):
@@ -50,7 +69,10 @@ class PenaltyKind(CaseKind):
     moves = MOVES
     status_labels = {k: str(v) for k, v in Status.choices}
     stage_labels = {k: str(v) for k, v in STAGE_LABELS.items()}
-    tracked = ("item_id", "squad_id", "file_due", "decide_due", "decline_reason")
+    tracked = ("item_id", "squad_id", "file_due", "decide_due", "decline_reason", "party_name", "party_org_id",
+               "level", "proposed_fine", "major", "legal_passed", "outcome", "fine", "exception_reason",
+               "service_method", "paid_amount", "late_charge", "suspended", "published_at", "serve_due", "pay_due",
+               "publish_due")
     assignment = ("squad_id",)
 
     def _q(self, actor) -> Q:
@@ -86,7 +108,25 @@ class PenaltyKind(CaseKind):
             raise PermissionDenied(_("立案须由中队长或镇（街道）分管负责人审批"))
         if action == Action.SUPERVISE and roles & LEADERS:
             return
-        raise PermissionDenied(_("您的岗位不能执行此操作"))
+        if action == Action.LEGAL_REVIEW:
+            officer = Officer.objects.filter(user_id=actor.pk).select_related("squad").first()
+            if officer is None or not officer.legal_reviewer or officer.squad.town_id != case.town_id:
+                raise PermissionDenied(_("须由本镇（街道）的法制审核人员审核"))
+            if is_investigator(actor, case):
+                raise PermissionDenied(_("办案人员不得审核本人承办的案件"))
+            return
+        who = WHO.get(action)
+        if who is None:
+            raise PermissionDenied(_("您的岗位不能执行此操作"))
+        who = (who,) if isinstance(who, str) else who
+        if LEAD in who and is_lead(actor, case):
+            return
+        if INV in who and is_investigator(actor, case):
+            return
+        if len(who) > 1:
+            raise PermissionDenied(_("只有本案的办案人员或中队长可以执行此操作"))
+        raise PermissionDenied(_("须由中队长或镇（街道）分管负责人执行此操作") if who[0] == LEAD
+                               else _("只有本案的办案人员可以执行此操作"))
 
     def calendar_code(self, case):
         from shanzhi.incidents.services.loop import town_code
@@ -110,14 +150,20 @@ class PenaltyKind(CaseKind):
         roles = _roles(actor)
         seen = self.visible(actor)
         queues = []
-        if roles & APPROVERS:
-            queues.append((_("待审批立案"), seen.filter(status=Status.LEAD)))
-        else:
-            led = Squad.objects.filter(leader=actor).values_list("pk", flat=True)
-            if led:
-                queues.append((_("待审批立案"), seen.filter(status=Status.LEAD, squad_id__in=list(led))))
+        led = list(Squad.objects.filter(leader=actor).values_list("pk", flat=True))
+        mine = seen if roles & APPROVERS else seen.filter(squad_id__in=led) if led else None
+        if mine is not None:
+            queues.append((_("待审批立案"), mine.filter(status=Status.LEAD)))
+            queues.append((_("待审核、告知"), mine.filter(status=Status.REVIEW)))
+            queues.append((_("待作出决定"), mine.filter(status__in=[Status.NOTICE, Status.HEARING, Status.HEARD])))
+            queues.append((_("待结案、归档"), mine.filter(status__in=[Status.EXECUTED, Status.CLOSED])))
         if roles & OFFICERS:
-            queues.append((_("调查中的案件"), seen.filter(status=Status.FILED, squad__officers__user=actor)))
+            own = seen.filter(investigators__user=actor)
+            queues.append((_("我承办的调查"), own.filter(status=Status.FILED)))
+            queues.append((_("我承办的送达、执行"), own.filter(status__in=[Status.DECIDED, Status.EXECUTING])))
+            if Officer.objects.filter(user=actor, legal_reviewer=True).exists():
+                queues.append((_("待法制审核"), seen.filter(status=Status.REVIEW, major=True,
+                                                          legal_passed__isnull=True).exclude(investigators__user=actor)))
         return [(label, qs.order_by("registered_at")) for label, qs in queues]
 
     def title(self, case):
@@ -254,7 +300,13 @@ def case_file(*, actor, case_id, item=None, note: str = "", expected_version=Non
     case.filed_at = m.at
     m.clocks.stop("file")
     m.clocks.start("decide", DECIDE_DAYS, "calendar_days", fresh=True)
-    m.finish(note=note or _("批准立案：%(i)s") % {"i": case.item.name}, due=case.decide_due)
+    from .documents import issue_document
+
+    doc = issue_document(case, "filing", actor=actor, at=m.at, data={
+        "item": case.item.name, "facts": case.facts, "party": case.party_name, "source": case.get_source_display(),
+        "registered_at": case.registered_at.isoformat(), "note": note[:500]})
+    m.finish(note=(note or _("批准立案：%(i)s") % {"i": case.item.name}) + f"（{doc.number}）", due=case.decide_due,
+             data={"document": doc.number})
     return case
 
 

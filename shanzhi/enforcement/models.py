@@ -15,7 +15,7 @@ from shanzhi.cases.models import StepBase
 from shanzhi.common.models import TimeStamped
 
 from .states import Action as CaseAction
-from .states import Source
+from .states import Outcome, PartyKind, Procedure, ServiceMethod, Source
 from .states import Status as CaseStatus
 
 
@@ -193,6 +193,8 @@ class Officer(models.Model):
     certificate_valid_until = models.DateField(_("有效期至"))
     fields = models.JSONField(_("执法领域"), default=list, blank=True)
     is_active = models.BooleanField(_("在岗"), default=True)
+    legal_reviewer = models.BooleanField(_("法制审核人员"), default=False,
+                                         help_text=_("可对重大执法决定进行法制审核（不得审核本人承办的案件）"))
 
     class Meta:
         ordering = ["squad", "certificate_number"]
@@ -254,12 +256,59 @@ class PenaltyCase(TimeStamped):
     decline_reason = models.TextField(_("不予立案理由"), blank=True)
     file_due = models.DateTimeField(_("立案期限"), null=True, blank=True)
     decide_due = models.DateTimeField(_("决定期限"), null=True, blank=True)
+    procedure = models.CharField(_("程序"), max_length=8, choices=Procedure.choices, default=Procedure.GENERAL)
+    party_kind = models.CharField(_("当事人类型"), max_length=6, choices=PartyKind.choices, default=PartyKind.PERSON)
+    party_org = models.ForeignKey("registry.Organisation", verbose_name=_("当事单位"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="penalty_cases")
+    investigators = models.ManyToManyField(Officer, verbose_name=_("办案人员"), blank=True, related_name="cases")
+    # Investigation's proposal (调查终结报告), legal review
+    level = models.CharField(_("违法程度"), max_length=10, choices=Level.choices, blank=True)
+    base_amount = models.DecimalField(_("计罚基数"), max_digits=16, decimal_places=2, null=True, blank=True)
+    proposed_fine = models.DecimalField(_("拟罚款"), max_digits=14, decimal_places=2, null=True, blank=True)
+    proposed_types = models.JSONField(_("拟处罚种类"), default=list, blank=True)
+    findings = models.TextField(_("调查认定的事实"), blank=True)
+    major = models.BooleanField(_("重大案件"), default=False)
+    legal_opinion = models.TextField(_("法制审核意见"), blank=True)
+    legal_passed = models.BooleanField(_("法制审核通过"), null=True, blank=True)
+    legal_reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                          related_name="+")
+    # Notice and hearing
+    notice_at = models.DateTimeField(_("告知时间"), null=True, blank=True)
+    hearing_window_until = models.DateTimeField(_("听证申请期限"), null=True, blank=True)
+    rights_waived = models.BooleanField(_("当事人放弃陈述申辩和听证"), default=False)
+    hearing_requested_at = models.DateTimeField(_("申请听证时间"), null=True, blank=True)
+    hearing_at = models.DateTimeField(_("听证时间"), null=True, blank=True)
+    hearing_place = models.CharField(_("听证地点"), max_length=120, blank=True)
+    hearing_held_at = models.DateTimeField(_("听证举行时间"), null=True, blank=True)
+    suspended = models.CharField(_("中止原因"), max_length=200, blank=True)
+    # Decision, service, execution
+    outcome = models.CharField(_("处理结果"), max_length=12, choices=Outcome.choices, blank=True)
+    penalty_types = models.JSONField(_("处罚种类"), default=list, blank=True)
+    fine = models.DecimalField(_("罚款金额"), max_digits=14, decimal_places=2, null=True, blank=True)
+    exception_reason = models.TextField(_("超出裁量基准的理由"), blank=True)
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    served_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    service_method = models.CharField(_("送达方式"), max_length=12, choices=ServiceMethod.choices, blank=True)
+    paid_at = models.DateTimeField(_("缴款时间"), null=True, blank=True)
+    paid_amount = models.DecimalField(_("实缴金额"), max_digits=14, decimal_places=2, null=True, blank=True)
+    late_charge = models.DecimalField(_("加处罚款"), max_digits=14, decimal_places=2, null=True, blank=True)
+    receipt_number = models.CharField(_("缴款凭证号"), max_length=40, blank=True)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
+    published_at = models.DateTimeField(_("公示时间"), null=True, blank=True)
+    serve_due = models.DateTimeField(_("送达期限"), null=True, blank=True)
+    pay_due = models.DateTimeField(_("缴款期限"), null=True, blank=True)
+    publish_due = models.DateTimeField(_("公示期限"), null=True, blank=True)
 
     class Meta:
         ordering = ["-registered_at", "-id"]
         verbose_name = _("行政处罚案件")
         verbose_name_plural = _("行政处罚案件")
-        indexes = [models.Index(fields=["town", "status"]), models.Index(fields=["squad", "status"])]
+        indexes = [models.Index(fields=["town", "status"]), models.Index(fields=["squad", "status"]),
+                   models.Index(fields=["town", "-registered_at"], name="penalty_town_recent"),
+                   models.Index(fields=["published_at"], name="penalty_published")]
 
     def __str__(self):
         return self.number
@@ -274,3 +323,84 @@ class PenaltyStep(StepBase):
     class Meta(StepBase.Meta):
         verbose_name = _("案件环节")
         verbose_name_plural = _("案件环节")
+
+
+class Evidence(models.Model):
+    """An evidence item (证据) collected in the investigation. Its SHA-256 is taken when it is
+    recorded — of the file, or of the text of a record of inquiry or an on-site record — so a later
+    change to the stored bytes shows on the case page."""
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("现场照片")
+        INQUIRY = "inquiry", _("询问笔录")
+        INSPECTION = "inspection", _("现场检查（勘验）笔录")
+        DOCUMENT = "document", _("书证")
+        AUDIOVISUAL = "audiovisual", _("视听资料")
+        EXPERT = "expert", _("鉴定意见")
+        OTHER = "other", _("其他")
+
+    case = models.ForeignKey(PenaltyCase, on_delete=models.CASCADE, related_name="evidence")
+    kind = models.CharField(_("证据种类"), max_length=12, choices=Kind.choices)
+    title = models.CharField(_("证据名称"), max_length=120)
+    text = models.TextField(_("笔录内容"), blank=True)
+    file = models.FileField(upload_to="evidence/%Y/%m/", blank=True)
+    original_name = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=80, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    place = models.CharField(_("取证地点"), max_length=200, blank=True)
+    collected_at = models.DateTimeField(_("取证时间"))
+    collected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    officers = models.JSONField(_("取证人员"), default=list)
+
+    class Meta:
+        ordering = ["case", "collected_at", "id"]
+        verbose_name = _("证据")
+        verbose_name_plural = _("证据")
+
+    def __str__(self):
+        return self.title
+
+    def current_digest(self) -> str:
+        """The SHA-256 of what is stored now (compare with ``sha256``)."""
+        import hashlib
+
+        if self.file:
+            h = hashlib.sha256()
+            try:
+                with self.file.open("rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 16), b""):
+                        h.update(chunk)
+            except OSError:
+                return ""
+            return h.hexdigest()
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+class PenaltyDocument(models.Model):
+    """A numbered enforcement document (执法文书), numbered per bureau, kind and year, e.g.
+    徐霞客综执罚决〔2026〕12号. ``data`` keeps what the document said when it was issued."""
+
+    class Kind(models.TextChoices):
+        FILING = "filing", _("立案审批表")
+        NOTICE = "notice", _("行政处罚告知书")
+        HEARING = "hearing", _("听证通知书")
+        DECISION = "decision", _("行政处罚决定书")
+        NO_PENALTY = "no_penalty", _("不予行政处罚决定书")
+        SERVICE = "service", _("送达回证")
+        SIMPLE = "simple", _("当场行政处罚决定书")
+
+    case = models.ForeignKey(PenaltyCase, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("文书种类"), max_length=12, choices=Kind.choices)
+    number = models.CharField(_("文书编号"), max_length=40, unique=True)
+    issued_at = models.DateTimeField(_("制作时间"))
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["case", "issued_at", "id"]
+        verbose_name = _("执法文书")
+        verbose_name_plural = _("执法文书")
+
+    def __str__(self):
+        return self.number

@@ -98,6 +98,7 @@ def seed_squads(*, town, grids, names, rng, today, cast_officer=None, password_h
             valid = today + dt.timedelta(days=rng.randrange(200, 1500))
         officers.append(Officer(user=user, squad=squad, certificate_number=f"苏{town.code[:6]}{2026000 + k + 1:07d}",
                                 certificate_issued=issued, certificate_valid_until=valid,
+                                legal_reviewer=k in (3, 4, 5),  # one 法制审核员 per squad
                                 fields=["城市管理", "市场监管", "自然资源"][k % 3:k % 3 + 1] + ["安全生产"]))
         if user != cast_officer:  # the cast's officer has the post already
             posts.append(Post(user=user, role=Role.ENFORCEMENT_OFFICER, region=town, title=squad.name[-9:]))
