@@ -574,6 +574,10 @@ class DemoBuilder:
                 self.log("执法案源与立案 …")
                 self.counts["penalty_cases"] = build_leads(town=showcase, seed=self.seed,
                                                            count=4 if self.scale_name == "tiny" else 30)
+                from .team_history import build_procedure
+
+                self.log("执法案件办理过程 …")
+                self.counts["penalty_cases"] += build_procedure(town=showcase, seed=self.seed)
         return self.counts
 
 

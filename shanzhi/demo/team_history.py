@@ -99,3 +99,166 @@ def _fresh_finds(*, town, rng, n, now) -> list:
         loop.incident_accept(actor=member, incident_id=incident.pk, at=at + dt.timedelta(hours=2))
         made.append(Incident.objects.select_related("grid", "grid__parent", "subclass").get(pk=incident.pk))
     return made
+
+
+# --------------------------------------------------------------------------- the procedure
+# (item violation starts with, party is an organisation, circumstance, level, fine, stage reached)
+PLAYS = [
+    ("排放油烟的餐饮服务业经营者", True, "沿街烧烤店未安装油烟净化设施，油烟直排，周边居民多次投诉", "general", 25000, "archived"),
+    ("随意倾倒、抛撒或者堆放建筑垃圾（单位）", True, "装饰公司将装修垃圾倾倒在村道边绿化带内约3吨", "minor", 8000, "archived"),
+    ("处置建筑垃圾的单位在运输建筑垃圾过程中", True, "渣土运输车辆沿途遗撒，污染道路约200米", "minor", 9000, "archived"),
+    ("未经同意擅自设置大型户外广告", True, "商贸公司未经审批在楼顶设置大型广告牌", "minor", 2500, "closed"),
+    ("未按照批准的位置、面积、期限占用或者挖掘城市道路", True, "建筑公司超出批准范围占用人行道堆放钢管", "minor", 3000, "executed"),
+    ("擅自在街道两侧和公共场地堆放物料", False, "村民在集镇街道两侧长期堆放建材，影响通行和市容", "minor", 800, "executing_late"),
+    ("排放油烟的餐饮服务业经营者", True, "饭店油烟净化设施不正常使用，油烟超标排放", "minor", 9000, "executing"),
+    ("随意倾倒、抛撒或者堆放建筑垃圾（单位）", True, "物业公司将小区清运的建筑垃圾倾倒在河道边", "general", 22000, "decided"),
+    ("排放油烟的餐饮服务业经营者", False, "个体烧烤店主在居民楼下露天烧烤，油烟直排，多次劝导未改", "minor", 12000, "heard"),
+    ("排放油烟的餐饮服务业经营者", False, "个体饭店经营者拆除油烟净化设施后继续经营，油烟直排居民窗口", "minor", 15000,
+     "hearing"),
+    ("未经同意擅自设置大型户外广告", True, "门店未经同意在外墙设置大型LED广告屏", "minor", 2000, "notice"),
+    ("处置建筑垃圾的单位在运输建筑垃圾过程中", True, "运输公司夜间运输建筑垃圾沿途丢弃", "general", 20000, "review_major"),
+    ("擅自在街道两侧和公共场地堆放物料", False, "商户在店门口公共场地搭建遮阳棚并堆放货物", "minor", 600, "review"),
+    ("施工工地未设置硬质围挡", True, "拆迁工地未采取洒水抑尘措施", "minor", 15000, "filed"),
+    ("排放油烟的餐饮服务业经营者", True, "夜宵店排放油烟未经净化", "minor", 0, "filed"),
+]
+# Days ago each play's lead was registered, so its stage sits where a real one would today.
+AGE = {"filed": 9, "review": 16, "review_major": 18, "notice": 10, "hearing": 20, "heard": 40, "decided": 13,
+       "executing": 18, "executing_late": 55, "executed": 45, "closed": 60, "archived": 80}
+SIMPLE = [("随意倾倒、抛撒或者堆放建筑垃圾（个人）", "在集镇河道边倾倒装修垃圾两袋", "fine", 50),
+          ("随意倾倒、抛撒或者堆放建筑垃圾（个人）", "在村道边抛撒碎砖瓦", "warning", 0),
+          ("随意倾倒、抛撒或者堆放建筑垃圾（个人）", "骑电动三轮车运输装修垃圾沿途抛撒", "fine", 100)]
+
+
+def build_procedure(*, town, seed: int = 2026, now=None) -> int:
+    """Cases of the last three months carried through the general procedure to every stage —
+    investigating, in review (one major, awaiting legal review), noticed, a hearing pending and one
+    held, decided, paying (one late, its charge growing), closed, published and archived — and a few
+    simple-procedure fines on the spot, all through the services the pages use."""
+    from shanzhi.enforcement import cases
+    from shanzhi.enforcement import procedure as proc
+    from shanzhi.enforcement.models import Officer, PenaltyItem, Squad
+    from shanzhi.notify.services import suppressed
+    from shanzhi.registry.models import Organisation
+
+    rng = random.Random(seed + 81)
+    now = now or timezone.now()
+    squads = list(Squad.objects.filter(town=town).order_by("name"))
+    orgs = list(Organisation.objects.filter(region__parent=town, kind="enterprise").order_by("id")[:200])
+    if not squads:
+        return 0
+    made = 0
+    with suppressed():
+        for n, (start, is_org, facts, level, fine, stage) in enumerate(PLAYS):
+            item = PenaltyItem.objects.filter(towns=town, violation__startswith=start).order_by("code").first()
+            if item is None or (is_org and not orgs):
+                continue
+            squad = squads[n % len(squads)]
+            day = timezone.localtime(now).date()
+            pool = [o for o in Officer.objects.filter(squad=squad, legal_reviewer=False).exclude(user=squad.leader)
+                    .select_related("user").order_by("certificate_number")
+                    if o.certified(day - dt.timedelta(days=95)) and o.certified(day)]
+            reviewer = Officer.objects.filter(squad__town=town, legal_reviewer=True).exclude(squad=squad) \
+                .select_related("user").first()
+            if len(pool) < 2 or reviewer is None:
+                continue
+            a, b = rng.sample(pool, 2)
+            t = now - dt.timedelta(days=AGE[stage] + (rng.randint(0, 8) if stage == "archived" else 0),
+                                   hours=rng.randint(1, 6))
+            org = orgs[(n * 7) % len(orgs)] if is_org else None
+            grid = rng.choice(list(squad.grids.all())) if squad.grids.exists() else None
+            case = cases.lead_register(actor=a.user, source=rng.choice(["patrol", "complaint", "patrol"]),
+                                       facts=facts, town=town.pk, grid=grid, party_name=org.name if org else "",
+                                       address=(grid.name if grid else town.name), at=t)
+            made += 1
+            t += dt.timedelta(days=1, hours=rng.randint(1, 5))
+            cases.case_file(actor=squad.leader, case_id=case.pk, item=item.pk, note="事实基本清楚，同意立案", at=t)
+            proc.assign(actor=squad.leader, case_id=case.pk, officers=[a.pk, b.pk], at=t)
+            t += dt.timedelta(hours=3)
+            proc.add_evidence(actor=a.user, case_id=case.pk, kind="inspection", title="现场检查笔录", at=t,
+                              text=f"执法人员{a.user}、{b.user}出示执法证件，现场检查：{facts}。", place=case.address)
+            proc.add_evidence(actor=b.user, case_id=case.pk, kind="inquiry", title="询问笔录", at=t,
+                              text=f"问：你是否知道{facts[:12]}……的行为违法？答：知道了，愿意改正。")
+            if stage == "filed":
+                continue
+            t += dt.timedelta(days=4)
+            party = {"party_kind": "org", "party_org": org.pk} if org else {"party_kind": "person",
+                                                                           "party_name": _person(rng)}
+            if stage == "review_major":
+                fine = 120000 if item.bands.filter(fine_max__gte=120000).exists() else fine
+            proc.submit(actor=a.user, case_id=case.pk, findings=facts + "，事实清楚，证据确凿", level=level,
+                        penalty_types=["fine"], fine=str(fine), at=t, **party)
+            if stage in ("review", "review_major"):
+                continue
+            case.refresh_from_db()
+            if case.major:
+                t += dt.timedelta(days=1)
+                proc.legal_review(actor=reviewer.user, case_id=case.pk, passed=True, at=t,
+                                  opinion="事实清楚，证据确凿，适用依据正确，程序合法，裁量适当，同意")
+            t += dt.timedelta(days=1)
+            proc.notify(actor=squad.leader, case_id=case.pk, at=t)
+            if stage == "notice":
+                continue
+            if stage in ("hearing", "heard"):
+                proc.hearing_request(actor=a.user, case_id=case.pk, at=t + dt.timedelta(days=2),
+                                     note="当事人书面申请听证")
+                hearing_at = timezone.localtime(now + dt.timedelta(days=5)).replace(hour=9, minute=30) \
+                    if stage == "hearing" else timezone.localtime(t + dt.timedelta(days=11)).replace(hour=9, minute=30)
+                proc.hearing_notice(actor=squad.leader, case_id=case.pk, hearing_at=hearing_at, at=t + dt.timedelta(days=3),
+                                    place=f"{town.name}综合行政执法局听证室")
+                if stage == "hearing":
+                    continue
+                proc.hearing_held(actor=squad.leader, case_id=case.pk, at=hearing_at + dt.timedelta(hours=2),
+                                  record="当事人对违法事实无异议，请求从轻处罚；调查人员出示证据，当事人进行了质证")
+                continue
+            proc.statement(actor=a.user, case_id=case.pk, text="当事人表示无异议，书面放弃陈述申辩和听证", waive=True,
+                           at=t + dt.timedelta(days=1))
+            t += dt.timedelta(days=2)
+            proc.decide(actor=squad.leader if not case.major else _leader(town), case_id=case.pk, outcome="penalty",
+                        level=level, penalty_types=["fine"], fine=str(fine), at=t)
+            if stage == "decided":
+                continue
+            t += dt.timedelta(days=1)
+            proc.serve(actor=a.user, case_id=case.pk, method="direct", at=t)
+            if stage in ("executing", "executing_late"):
+                continue
+            case.refresh_from_db()
+            paid = t + dt.timedelta(days=rng.randint(3, 12))
+            proc.pay(actor=a.user, case_id=case.pk, amount=str(proc.amount_due(case, paid)), at=paid,
+                     receipt_number=f"JSFS{timezone.localtime(paid):%Y%m%d}{rng.randint(1000, 9999)}")
+            if stage == "executed":
+                continue
+            proc.close(actor=squad.leader, case_id=case.pk, at=paid + dt.timedelta(days=1))
+            if case.party_org_id:
+                proc.publish(actor=squad.leader, case_id=case.pk, at=paid + dt.timedelta(days=1, hours=2))
+            if stage == "archived":
+                proc.archive(actor=squad.leader, case_id=case.pk, at=paid + dt.timedelta(days=2))
+        for k, (start, facts, kind, fine) in enumerate(SIMPLE * 3):
+            item = PenaltyItem.objects.filter(towns=town, violation__startswith=start, simple_procedure=True).first()
+            squad = squads[k % len(squads)]
+            pool = [o for o in Officer.objects.filter(squad=squad).exclude(user=squad.leader).select_related("user")
+                    if o.certified(timezone.localtime(now).date() - dt.timedelta(days=30))
+                    and o.certified(timezone.localtime(now).date())]
+            if item is None or len(pool) < 2:
+                continue
+            a, b = rng.sample(pool, 2)
+            proc.simple_penalty(actor=a.user, partner=b.pk, item=item.pk, party_kind="person", party_name=_person(rng),
+                                facts=facts, penalty_type=kind, fine=str(fine) if fine else None,
+                                level="minor" if fine <= 60 else "general", paid_on_spot=bool(fine),
+                                receipt_number=f"苏财罚{rng.randint(10 ** 7, 10 ** 8 - 1)}" if fine else "",
+                                address=rng.choice(list(squad.grids.all())).name if squad.grids.exists() else "",
+                                at=now - dt.timedelta(days=rng.randint(1, 28), hours=rng.randint(0, 8)))
+            made += 1
+        from shanzhi.cases.scan import scan_timers
+
+        scan_timers(now=now)
+    return made
+
+
+def _person(rng) -> str:
+    return rng.choice("王李张刘陈杨黄赵周吴徐孙朱马胡郭") + "某" + rng.choice(["", "某"])
+
+
+def _leader(town):
+    from shanzhi.accounts.models import User
+
+    return User.objects.filter(posts__role="town_leader", posts__region=town).first()

@@ -3,10 +3,13 @@ decision, and turning a grid incident into a lead."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,36 +20,79 @@ from shanzhi.common import params
 from shanzhi.common.errors import error_text
 
 from . import cases as svc
+from . import procedure as proc
 from .cases import PENALTY
-from .models import PenaltyItem
-from .states import MOVES, Status
+from .models import Evidence, Officer, PenaltyItem, PenaltyType
+from .states import MOVES, Outcome, PartyKind, ServiceMethod, Status
+
+FORMS = ("file", "decline", "assign", "evidence", "submit", "legal_review", "return", "notify", "statement",
+         "hearing_request", "hearing_notice", "hearing_held", "suspend", "resume", "decide", "serve", "pay", "close",
+         "publish", "archive")
 
 
 @login_required
 def case_list(request):
-    qs = PENALTY.visible(request.user)
+    seen = PENALTY.visible(request.user)
+    qs = seen
     status = request.GET.get("status", "")
     if status in Status.values:
         qs = qs.filter(status=status)
+    procedure = request.GET.get("procedure", "")
+    if procedure in ("general", "simple"):
+        qs = qs.filter(procedure=procedure)
+    q = request.GET.get("q", "").strip()[:40]
+    if q:
+        qs = qs.filter(Q(number=q) | Q(party_name__contains=q) | Q(item__name__contains=q))
     page = Paginator(qs.order_by("-registered_at", "-id"), 30).get_page(request.GET.get("page"))
-    counts = {s: PENALTY.visible(request.user).filter(status=s).count() for s in Status.values}
-    return render(request, "enforcement/cases.html", {"page": page, "status": status, "statuses": Status.choices,
-                                                      "counts": counts, "now": timezone.now(), "active": "team"})
+    counts = dict(seen.order_by().values_list("status").annotate(n=Count("id")))
+    return render(request, "enforcement/cases.html", {
+        "page": page, "status": status, "procedure": procedure, "q": q, "now": timezone.now(), "active": "team",
+        "statuses": [(v, label, counts.get(v, 0)) for v, label in Status.choices]})
+
+
+def _offered(user, case) -> list[str]:
+    offered = []
+    for action in FORMS:
+        if case.status in MOVES[action].sources:
+            try:
+                PENALTY.permit(user, action, case)
+            except PermissionDenied:
+                continue
+            offered.append(action)
+    return offered
 
 
 def _context(request, case, error=""):
-    offered = []
-    for action in ("file", "decline"):
-        if case.status in MOVES[action].sources:
-            try:
-                PENALTY.permit(request.user, action, case)
-                offered.append(action)
-            except PermissionDenied:
-                pass
+    offered = _offered(request.user, case)
+    now = timezone.now()
     items = PenaltyItem.objects.filter(is_active=True, towns=case.town_id).order_by("domain", "code") \
         if "file" in offered else []
-    return {"c": case, "steps": case.steps.order_by("at", "id"), "offered": offered, "items": items[:900],
-            "error": error, "now": timezone.now(), "active": "team"}
+    evidence = list(case.evidence.select_related("collected_by"))
+    for e in evidence:
+        e.intact = e.current_digest() == e.sha256
+    ctx = {"c": case, "steps": case.steps.order_by("at", "id"), "offered": offered, "items": items[:900],
+           "error": error, "now": now, "active": "team", "evidence": evidence,
+           "documents": case.documents.order_by("issued_at", "id"),
+           "investigators": case.investigators.select_related("user", "squad"),
+           "evidence_kinds": Evidence.Kind.choices, "service_methods": ServiceMethod.choices,
+           "outcomes": Outcome.choices, "party_kinds": PartyKind.choices,
+           "type_labels": dict(PenaltyType.choices)}
+    if case.item_id:
+        ctx["bands"] = list(case.item.bands.order_by("order"))
+        ctx["item_types"] = [(t, dict(PenaltyType.choices).get(t, t)) for t in case.item.penalty_types]
+        ctx["chosen_types"] = [ctx["type_labels"].get(t, t) for t in (case.penalty_types or case.proposed_types)]
+    if "assign" in offered:
+        today = timezone.localdate()
+        ctx["officers"] = [o for o in Officer.objects.filter(squad__town_id=case.town_id, is_active=True)
+                           .select_related("user", "squad").order_by("squad__name", "certificate_number")
+                           if o.certified(today)]
+    if case.status == Status.EXECUTING:
+        ctx["late_days"], ctx["late_amount"] = proc.late_charge(case.fine, case.pay_due, now)
+        ctx["amount_due"] = proc.amount_due(case, now)
+    ctx["hearing_right"] = proc.hearing_right(case) if case.notice_at else False
+    ctx["window_open"] = bool(case.hearing_window_until and now <= case.hearing_window_until)
+    ctx["earliest_hearing"] = timezone.localdate() + dt.timedelta(days=7)
+    return ctx
 
 
 @login_required
@@ -57,20 +103,71 @@ def case_detail(request, pk: int):
     return render(request, "enforcement/case.html", _context(request, case))
 
 
+def _when(raw, field):
+    try:
+        value = dt.datetime.fromisoformat((raw or "").strip())
+    except ValueError:
+        raise ValidationError({field: ValidationError(_("请填写正确的时间"), code="invalid")}) from None
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def _call(action, request, common):
+    p = request.POST
+    if action == "file":
+        return svc.case_file(**common, item=p.get("item") or None, note=p.get("note", ""))
+    if action == "decline":
+        return svc.case_decline(**common, reason=p.get("note", ""))
+    if action == "assign":
+        return proc.assign(**common, officers=p.getlist("officers"))
+    if action == "evidence":
+        return proc.add_evidence(**common, kind=p.get("kind", ""), title=p.get("title", ""), text=p.get("text", ""),
+                                 upload=request.FILES.get("file"), place=p.get("place", ""))
+    penalty = {"level": p.get("level", ""), "penalty_types": p.getlist("penalty_types"), "fine": p.get("fine"),
+               "base": p.get("base"), "exception_reason": p.get("exception_reason", "")}
+    if action == "submit":
+        return proc.submit(**common, findings=p.get("findings", ""), party_kind=p.get("party_kind", ""),
+                           party_name=p.get("party_name", ""), party_org=p.get("party_org") or None, **penalty)
+    if action == "legal_review":
+        if p.get("passed") not in ("yes", "no"):
+            raise ValidationError({"passed": ValidationError(_("请选择审核结论"), code="required")})
+        return proc.legal_review(**common, passed=p.get("passed") == "yes", opinion=p.get("opinion", ""))
+    if action == "return":
+        return proc.send_back(**common, reason=p.get("reason", ""))
+    if action == "statement":
+        return proc.statement(**common, text=p.get("text", ""), waive=p.get("waive") == "on")
+    if action == "hearing_notice":
+        return proc.hearing_notice(**common, hearing_at=_when(p.get("hearing_at"), "hearing_at"),
+                                   place=p.get("place", ""))
+    if action == "hearing_held":
+        return proc.hearing_held(**common, record=p.get("record", ""))
+    if action == "suspend":
+        return proc.suspend(**common, reason=p.get("reason", ""))
+    if action == "decide":
+        return proc.decide(**common, outcome=p.get("outcome", ""), reason=p.get("reason", ""), **penalty)
+    if action == "serve":
+        return proc.serve(**common, method=p.get("method", ""), note=p.get("note", ""))
+    if action == "pay":
+        return proc.pay(**common, amount=p.get("amount"), receipt_number=p.get("receipt_number", ""))
+    simple = {"notify": proc.notify, "hearing_request": proc.hearing_request, "resume": proc.resume,
+              "close": proc.close}
+    if action in simple:
+        return simple[action](**common, note=p.get("note", ""))
+    if action == "publish":
+        return proc.publish(**common)
+    if action == "archive":
+        return proc.archive(**common)
+    raise Http404
+
+
 @login_required
 @require_POST
 def case_act(request, pk: int, action: str):
     case = PENALTY.visible(request.user).filter(pk=pk).first()
-    if case is None:
+    if case is None or action not in FORMS:
         raise Http404
     try:
         common = {"actor": request.user, "case_id": pk, "expected_version": params.version(request.POST.get("version"))}
-        if action == "file":
-            svc.case_file(**common, item=request.POST.get("item") or None, note=request.POST.get("note", ""))
-        elif action == "decline":
-            svc.case_decline(**common, reason=request.POST.get("note", ""))
-        else:
-            raise Http404
+        _call(action, request, common)
     except ValidationError as exc:
         status, message = 400, error_text(exc)
     except Conflict as exc:
@@ -78,9 +175,33 @@ def case_act(request, pk: int, action: str):
     except PermissionDenied as exc:
         status, message = 403, str(exc) or _("无权执行此操作")
     else:
-        return redirect("enforcement:case", pk=pk)
+        return redirect(f"/team/cases/{pk}/#action-panel")
     case.refresh_from_db()
     return render(request, "enforcement/case.html", _context(request, case, message), status=status)
+
+
+@login_required
+def document(request, pk: int, doc: int):
+    case = PENALTY.visible(request.user).filter(pk=pk).first()
+    row = case.documents.filter(pk=doc).first() if case is not None else None
+    if row is None:
+        raise Http404
+    return render(request, "enforcement/document.html", {
+        "c": case, "d": row, "data": row.data, "type_labels": dict(PenaltyType.choices),
+        "types": "、".join(str(dict(PenaltyType.choices).get(t, t)) for t in row.data.get("types", [])),
+        "bureau": f"{case.town.name}综合行政执法局"})
+
+
+@login_required
+def evidence_file(request, pk: int, evidence: int):
+    case = PENALTY.visible(request.user).filter(pk=pk).first()
+    row = case.evidence.filter(pk=evidence).first() if case is not None else None
+    if row is None or not row.file:
+        raise Http404
+    response = FileResponse(row.file.open("rb"), content_type=row.content_type or "application/octet-stream")
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required
@@ -96,3 +217,35 @@ def lead_from_incident(request, incident_id: int):
     except PermissionDenied as exc:
         return render(request, "enforcement/refused.html", {"error": str(exc)}, status=403)
     return redirect("enforcement:case", pk=case.pk)
+
+
+@login_required
+def simple_new(request):
+    """当场处罚 (simple procedure): two officers on the spot, a warning or a small fine."""
+    me = Officer.objects.filter(user=request.user).select_related("squad__town").first()
+    if me is None:
+        raise PermissionDenied(_("只有执法队员可以当场处罚"))
+    today = timezone.localdate()
+    partners = [o for o in Officer.objects.filter(squad__town=me.squad.town_id, is_active=True)
+                .exclude(pk=me.pk).select_related("user", "squad").order_by("squad__name", "certificate_number")
+                if o.certified(today)]
+    items = PenaltyItem.objects.filter(is_active=True, simple_procedure=True, towns=me.squad.town_id).order_by("code")
+    error, status, form = "", 200, request.POST if request.method == "POST" else {}
+    if request.method == "POST":
+        p = request.POST
+        try:
+            case = proc.simple_penalty(
+                actor=request.user, partner=p.get("partner"), item=p.get("item"), party_kind=p.get("party_kind", ""),
+                party_name=p.get("party_name", ""), party_org=p.get("party_org") or None, facts=p.get("facts", ""),
+                address=p.get("address", ""), penalty_type=p.get("penalty_type", ""), fine=p.get("fine"),
+                level=p.get("level") or "minor", paid_on_spot=p.get("paid_on_spot") == "on",
+                receipt_number=p.get("receipt_number", ""))
+        except ValidationError as exc:
+            error, status = error_text(exc), 400
+        except PermissionDenied as exc:
+            error, status = str(exc), 403
+        else:
+            return redirect("enforcement:case", pk=case.pk)
+    return render(request, "enforcement/simple.html", {
+        "me": me, "partners": partners, "items": items, "error": error, "f": form, "active": "team",
+        "party_kinds": PartyKind.choices}, status=status)

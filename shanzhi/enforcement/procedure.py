@@ -164,6 +164,9 @@ def _party_org(actor, town_id, org_id):
     if org_id in (None, ""):
         return None
     qs = Organisation.objects.filter(Q(region_id=town_id) | Q(region__parent_id=town_id))
+    ref = str(org_id).strip().upper()
+    if len(ref) == 18:  # a unified social credit code, as the party's licence shows it
+        return references.resolve(qs, field="party_org", label=_("当事单位"), uscc=ref)
     return references.resolve(qs, field="party_org", label=_("当事单位"), pk=org_id)
 
 
@@ -252,7 +255,7 @@ def add_evidence(*, actor, case_id, kind: str, title: str, text: str = "", uploa
 
 
 @transaction.atomic
-def submit(*, actor, case_id, findings: str, party_kind: str, party_name: str, party_org=None, level: str,
+def submit(*, actor, case_id, findings: str, party_kind: str, party_name: str = "", party_org=None, level: str,
            penalty_types, fine=None, base=None, exception_reason: str = "", expected_version=None,
            at=None) -> PenaltyCase:
     """调查终结: the facts found, the party, the proposed penalty within the band; to review."""

@@ -13,5 +13,9 @@ urlpatterns = [
     path("cases/", case_views.case_list, name="cases"),
     path("cases/<int:pk>/", case_views.case_detail, name="case"),
     path("cases/<int:pk>/act/<str:action>/", case_views.case_act, name="case_act"),
+    path("cases/<int:pk>/doc/<int:doc>/", case_views.document, name="document"),
+    path("cases/<int:pk>/evidence/<int:evidence>/", case_views.evidence_file, name="evidence_file"),
+    path("simple/", case_views.simple_new, name="simple"),
+    path("public/", views.published, name="published"),
     path("leads/from-incident/<int:incident_id>/", case_views.lead_from_incident, name="lead_from_incident"),
 ]

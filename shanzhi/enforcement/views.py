@@ -123,3 +123,22 @@ def squad_detail(request, pk: int):
              for r in officers]
     return render(request, "enforcement/squad.html", {"squad": squad, "officers": officers, "days": days,
                                                       "table": table, "grids": squad.grids.all(), "active": "team"})
+
+
+@limit_by_ip("powers", limit=120, methods=("GET",), signed_in_exempt=True)
+def published(request):
+    """行政处罚信息公示: decisions against companies and other organisations, as the law has them
+    published; never a person's penalty, never an ID number or a phone."""
+    from .models import PenaltyCase, PenaltyDocument
+
+    qs = PenaltyCase.objects.filter(published_at__isnull=False).select_related("town", "item", "party_org",
+                                                                                "item__department")
+    q = request.GET.get("q", "").strip()[:40]
+    if q:
+        qs = qs.filter(Q(party_name__contains=q) | Q(party_org__uscc=q.upper()) | Q(item__name__contains=q))
+    page = Paginator(qs.order_by("-published_at", "-id"), PAGE).get_page(request.GET.get("page"))
+    numbers = dict(PenaltyDocument.objects.filter(case__in=[c.pk for c in page], kind__in=["decision", "simple"])
+                   .values_list("case_id", "number"))
+    for c in page:
+        c.decision_number = numbers.get(c.pk, "")
+    return render(request, "enforcement/published.html", {"page": page, "q": q, "active": "team"})
