@@ -146,7 +146,11 @@ def _fine_for(item, *, level, types, fine, base, exception_reason, field="fine")
         return Decimal("0.00")
     if not fine:
         raise _err(field, _("选择了「罚款」，请填写罚款金额"), "required")
-    band = discretion.check_fine(item, level=level, amount=fine, base=base, exception_reason=exception_reason)
+    try:
+        band = discretion.check_fine(item, level=level, amount=fine, base=base, exception_reason=exception_reason)
+    except ValidationError as exc:  # the rule names its own field "amount"; the form's is ``field``
+        errors = getattr(exc, "error_dict", {})
+        raise ValidationError({(field if k == "amount" else k): v for k, v in errors.items()}) from None
     ceiling = None
     for b in item.bands.all():
         limits = discretion.band_range(b, base) if b.fine_max is not None or b.fine_min is not None else None
