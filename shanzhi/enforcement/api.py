@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 from ninja import Field, Path, Query, Router, Schema
@@ -37,7 +38,7 @@ Act = Literal["file", "decline", "assign", "evidence", "submit", "legal_review",
               "close", "publish", "archive"]
 
 
-class StepOut(Schema):
+class PenaltyStepOut(Schema):
     action: str
     action_label: str
     at: dt.datetime
@@ -48,7 +49,7 @@ class StepOut(Schema):
     due: dt.datetime | None
 
 
-class DocumentOut(Schema):
+class PenaltyDocumentOut(Schema):
     kind: str
     kind_label: str
     number: str
@@ -56,7 +57,7 @@ class DocumentOut(Schema):
     url: str
 
 
-class EvidenceOut(Schema):
+class PenaltyEvidenceOut(Schema):
     id: int
     kind: str
     title: str
@@ -65,7 +66,7 @@ class EvidenceOut(Schema):
     collected_at: dt.datetime
 
 
-class CaseOut(Schema):
+class PenaltyCaseOut(Schema):
     id: int
     number: str
     status: str
@@ -87,7 +88,7 @@ class CaseOut(Schema):
     url: str
 
 
-class CaseDetailOut(CaseOut):
+class PenaltyCaseDetailOut(PenaltyCaseOut):
     findings: str
     level: str
     proposed_fine: str | None
@@ -102,9 +103,9 @@ class CaseDetailOut(CaseOut):
     late_charge: str | None
     published_at: dt.datetime | None
     investigators: list[str]
-    steps: list[StepOut]
-    documents: list[DocumentOut]
-    evidence: list[EvidenceOut]
+    steps: list[PenaltyStepOut]
+    documents: list[PenaltyDocumentOut]
+    evidence: list[PenaltyEvidenceOut]
 
 
 def _money(value) -> str | None:
@@ -148,15 +149,15 @@ def _get(request, case_id: int) -> PenaltyCase:
     return case
 
 
-class CaseQuery(Schema):
+class PenaltyCaseQuery(Schema):
     status: Status | None = None
     q: str = Field("", max_length=40, pattern=NoControl)
     offset: int = Field(0, ge=0, le=schemas.MAX_OFFSET)
     limit: int = Field(50, ge=1, le=200)
 
 
-@router.get("/cases", response={200: list[CaseOut], **schemas.READ_LIST}, summary="执法案件列表（按管辖范围）")
-def case_list(request, params: Query[CaseQuery]):
+@router.get("/cases", response={200: list[PenaltyCaseOut], **schemas.READ_LIST}, summary="执法案件列表（按管辖范围）")
+def case_list(request, params: Query[PenaltyCaseQuery]):
     qs = PENALTY.visible(request.user)
     if params.status:
         qs = qs.filter(status=params.status)
@@ -167,12 +168,12 @@ def case_list(request, params: Query[CaseQuery]):
     return [_out(c) for c in rows]
 
 
-@router.get("/cases/{case_id}", response={200: CaseDetailOut, **schemas.READ_ONE}, summary="执法案件详情")
+@router.get("/cases/{case_id}", response={200: PenaltyCaseDetailOut, **schemas.READ_ONE}, summary="执法案件详情")
 def case_detail(request, case_id: int = Path(..., ge=1, le=schemas.MAX_ID)):
     return _detail(_get(request, case_id))
 
 
-class LeadIn(Schema):
+class PenaltyLeadIn(Schema):
     incident_id: int | None = Field(None, ge=1, le=schemas.MAX_ID)
     source: Literal["patrol", "complaint", "inspection", "referral"] = "patrol"
     facts: str = Field("", max_length=4000, pattern=NoControl)
@@ -182,8 +183,8 @@ class LeadIn(Schema):
     address: str = Field("", max_length=200, pattern=NoControl)
 
 
-@router.post("/leads", response={201: CaseDetailOut, **schemas.ACT}, summary="案源登记（网格事件一步转案源，或直接登记）")
-def lead_create(request, payload: LeadIn):
+@router.post("/leads", response={201: PenaltyCaseDetailOut, **schemas.ACT}, summary="案源登记（网格事件一步转案源，或直接登记）")
+def lead_create(request, payload: PenaltyLeadIn):
     from shanzhi.geo.models import Region
 
     from .models import PenaltyItem
@@ -206,7 +207,7 @@ def lead_create(request, payload: LeadIn):
     return 201, _detail(PENALTY.visible(request.user).get(pk=case.pk))
 
 
-class ActIn(Schema):
+class PenaltyActIn(Schema):
     version: int | None = Field(None, ge=0, le=2**31)
     note: str = Field("", max_length=4000, pattern=NoControl)
     item_code: str = Field("", max_length=40, pattern=r"^[0-9A-Za-z\-_.]*$")
@@ -233,9 +234,9 @@ class ActIn(Schema):
     receipt_number: str = Field("", max_length=40, pattern=NoControl)
 
 
-@router.post("/cases/{case_id}/actions/{action}", response={200: CaseDetailOut, **schemas.ACT},
+@router.post("/cases/{case_id}/actions/{action}", response={200: PenaltyCaseDetailOut, **schemas.ACT},
              summary="办理动作：立案、指派、证据（笔录）、调查终结、法制审核、告知、陈述申辩、听证、中止、决定、送达、缴款、结案、公示、归档")
-def act(request, payload: ActIn, action: Act, case_id: int = Path(..., ge=1, le=schemas.MAX_ID)):
+def act(request, payload: PenaltyActIn, action: Act, case_id: int = Path(..., ge=1, le=schemas.MAX_ID)):
     case = _get(request, case_id)
     p = payload
     common = {"actor": request.user, "case_id": case.pk, "expected_version": p.version}
@@ -258,7 +259,7 @@ def act(request, payload: ActIn, action: Act, case_id: int = Path(..., ge=1, le=
                     party_org=p.party_uscc or None, **penalty)
     elif action == "legal_review":
         if p.passed is None:
-            raise HttpError(400, "请给出审核结论 passed")
+            raise ValidationError({"passed": ValidationError("请给出审核结论", code="required")})
         proc.legal_review(**common, passed=p.passed, opinion=p.note)
     elif action == "return":
         proc.send_back(**common, reason=p.note)
@@ -286,7 +287,7 @@ def act(request, payload: ActIn, action: Act, case_id: int = Path(..., ge=1, le=
     return _detail(_get(request, case.pk))
 
 
-class SimpleIn(Schema):
+class PenaltySimpleIn(Schema):
     partner_officer_id: int = Field(..., ge=1, le=schemas.MAX_ID)
     item_code: str = Field(..., max_length=40, pattern=r"^[0-9A-Za-z\-_.]+$")
     party_kind: Literal["person", "org"]
@@ -301,8 +302,8 @@ class SimpleIn(Schema):
     receipt_number: str = Field("", max_length=40, pattern=NoControl)
 
 
-@router.post("/simple", response={201: CaseDetailOut, **schemas.ACT}, summary="当场处罚（简易程序）")
-def simple(request, payload: SimpleIn):
+@router.post("/simple", response={201: PenaltyCaseDetailOut, **schemas.ACT}, summary="当场处罚（简易程序）")
+def simple(request, payload: PenaltySimpleIn):
     from .models import PenaltyItem
 
     p = payload
@@ -314,7 +315,7 @@ def simple(request, payload: SimpleIn):
     return 201, _detail(PENALTY.visible(request.user).get(pk=case.pk))
 
 
-class PublishedOut(Schema):
+class PenaltyPublishedOut(Schema):
     decision_number: str
     party_name: str
     uscc: str
@@ -327,16 +328,16 @@ class PublishedOut(Schema):
     published_at: dt.datetime
 
 
-class PublishedQuery(Schema):
+class PenaltyPublishedQuery(Schema):
     q: str = Field("", max_length=40, pattern=NoControl)
     offset: int = Field(0, ge=0, le=schemas.MAX_OFFSET)
     limit: int = Field(50, ge=1, le=200)
 
 
-@public.get("/published", response={200: list[PublishedOut], 400: schemas.ErrorOut, 422: schemas.ErrorOut,
+@public.get("/published", response={200: list[PenaltyPublishedOut], 400: schemas.ErrorOut, 422: schemas.ErrorOut,
                                     429: schemas.ErrorOut},
             summary="行政处罚信息公示（法人和其他组织；无需登录，按来源限流）")
-def published(request, params: Query[PublishedQuery]):
+def published(request, params: Query[PenaltyPublishedQuery]):
     if not hit(f"api-team-published:{client_ip(request)}", 120, 60):
         raise HttpError(429, "请求过于频繁，请稍后再试")
     qs = PenaltyCase.objects.filter(published_at__isnull=False).select_related("town", "item", "party_org")
