@@ -83,7 +83,7 @@ def drawn(plan):
 
 
 def teams(plan):
-    return [(t.entity_uscc, tuple(m.inspector.code for m in t.members.order_by("order"))) for t in drawn(plan)]
+    return [(t.entity_id, tuple(m.inspector.code for m in t.members.order_by("order"))) for t in drawn(plan)]
 
 
 # --------------------------------------------------------------------------- the demo
@@ -145,7 +145,7 @@ def test_the_same_seed_and_input_give_the_same_draw_and_the_check_says_so(regist
     assert draw.result_digest(again) == plan.result_hash
     # The input's order does not matter, only its sets.
     shuffled = draw.parse(text)
-    random.Random(3).shuffle(shuffled.entities)
+    shuffled.entities = tuple(random.Random(3).sample(shuffled.entities, len(shuffled.entities)))
     random.Random(4).shuffle(shuffled.inspectors)
     assert draw.run(plan.seed, shuffled) == again
     assert [a.key for a in draw.run(seed_of(43), inp)] != [a.key for a in again] or len(again) < 3
@@ -229,19 +229,42 @@ def test_sampling_is_weighted_by_risk_and_credit():
 
 
 def test_the_method_is_the_published_one():
-    """A known seed and input give a known result (the method may not drift between versions)."""
+    """A known seed and input give a known result (the method may not drift between versions),
+    and step 1 written afresh from the published text selects the same entities."""
+    import hashlib
+
     inp = draw.DrawInput(plan="T", team=2, cross=True, quotas={1: 0, 2: 2, 3: 1, 4: 0},
-                         entities=[(f"91320281MA{n:08d}", 2 if n < 6 else 3, "U1" if n % 2 else "U2")
-                                   for n in range(10)],
+                         entities=[(1000 + n, 2 if n < 6 else 3, "U1" if n % 2 else "U2") for n in range(10)],
                          inspectors=[(f"JC{n:03d}", f"U{n % 3 + 1}") for n in range(9)],
-                         recusals=[("JC002", "91320281MA00000000")])
-    first = draw.run("ab" * 32, inp)
-    assert first == draw.run("ab" * 32, inp) and len(first) == 3
-    assert [a.level for a in first].count(3) == 1
-    for a in first:
-        unit = dict((k, u) for k, _lv, u in inp.entities)[a.key]
-        assert len({c for c in a.inspectors}) == 2 and all(dict(inp.inspectors)[c] != unit for c in a.inspectors)
+                         recusals=[("JC002", 1000)])
+    seed = "ab" * 32
+    result = draw.run(seed, inp)
+    assert [(a.key, a.level, a.rank, a.inspectors) for a in result] == [
+        (1005, 2, "0baf996344d33047", ("JC008", "JC007")), (1009, 3, "becec47538c53dc9", ("JC005", "JC001")),
+        (1002, 2, "c418fe0114dcdaaa", ("JC003", "JC002"))]
+    assert inp.digest() == "893df33e86facde3a1e782e1030b062cd6a2f4877b39c4acd842164b5991a1b2"
     assert draw.parse(inp.canonical()).digest() == inp.digest()
+
+    def h(text):
+        return hashlib.sha256(text.encode()).digest()
+
+    def below(level, i, m):
+        c = 0
+        while True:
+            v = int.from_bytes(h(f"{seed}|L|{level}|{i}|{c}")[:8], "big")
+            if v < 2**64 - 2**64 % m:
+                return v % m
+            c += 1
+
+    chosen = []
+    for level, q in ((2, 2), (3, 1)):
+        keys = sorted(k for k, lv, _u in inp.entities if lv == level)
+        for i in range(q):
+            j = i + below(level, i, len(keys) - i)
+            keys[i], keys[j] = keys[j], keys[i]
+        chosen += keys[:q]
+    assert sorted(chosen, key=lambda k: h(f"{seed}|E|{k}")) == [a.key for a in result]
+    assert [h(f"{seed}|E|{a.key}")[:8].hex() for a in result] == [a.rank for a in result]
 
 
 # --------------------------------------------------------------------------- jurisdiction
@@ -514,4 +537,4 @@ def test_a_conflict_declared_on_the_page_is_honoured(registers_built, cast, xxk)
         registers.relation_declare(actor=cast.officer, inspector=officer.pk, organisation=99999999, kind="kin")
     frozen = plans.freeze(make_plan(cast.town_leader, xxk, recent_days=0, mode="ratio", ratio="100"),
                           timezone.now())
-    assert (officer.code, org.uscc) in frozen.input.recusals
+    assert (officer.code, org.pk) in frozen.input.recusals

@@ -525,6 +525,7 @@ class PublicPlanOut(Schema):
 
 class PublicResultOut(Schema):
     seq: int
+    entity_id: int = Field(description="名录编号：抽取底册 E 行的编号")
     entity_name: str
     entity_uscc: str
     result: str
@@ -582,7 +583,7 @@ def public_plan(request, params: Query[PublicResultQuery], number: str = PlanNum
         codes.setdefault(task_id, []).append(code)
     labels = dict(Result.choices)
     return _public_plan_out(p) | {"results": [
-        {"seq": t.seq, "entity_name": t.entity_name, "entity_uscc": t.entity_uscc, "result": t.result,
+        {"seq": t.seq, "entity_id": t.entity_id, "entity_name": t.entity_name, "entity_uscc": t.entity_uscc, "result": t.result,
          "result_label": str(labels.get(t.result, "")), "done_at": t.done_at.date() if t.done_at else None,
          "inspectors": codes.get(t.pk, []), "referred": bool(t.referral)} for t in rows]}
 

@@ -274,29 +274,36 @@ class Task(TimeStamped):
         LEAD = "lead", _("已登记执法案源")
         REFERRED = "referred", _("已移交，待执法中队登记案源")
 
-    plan = models.ForeignKey(Plan, verbose_name=_("抽查计划"), on_delete=models.CASCADE, related_name="tasks")
+    # A county draw writes ten thousand tasks and twenty thousand team rows at once: only the
+    # indexes the reads use (the plan's tasks by the unique (plan, seq); an entity's by (entity,
+    # status); referred ones, partial), and no database-level check of references the draw itself
+    # has just read under the plan's lock (the plan, the entity, the town; the task and inspector
+    # of a team row) — checking sixty thousand of them at commit cost more than the draw itself.
+    # Deletes stay guarded by the ORM (PROTECT, CASCADE), and none of these rows is ever deleted
+    # in use (regions and inspectors retire, entities leave the register, plans are cancelled).
+    plan = models.ForeignKey(Plan, verbose_name=_("抽查计划"), on_delete=models.CASCADE, related_name="tasks",
+                             db_index=False, db_constraint=False)
     seq = models.PositiveIntegerField(_("序号"))
     entity = models.ForeignKey("registry.Organisation", verbose_name=_("检查对象"), on_delete=models.PROTECT,
-                               related_name="inspection_tasks")
+                               related_name="inspection_tasks", db_index=False, db_constraint=False)
     # As drawn: the name and code at the time (what was published stays what was inspected).
     entity_name = models.CharField(_("对象名称"), max_length=120)
     entity_uscc = models.CharField(_("统一社会信用代码"), max_length=18)
     level = models.PositiveSmallIntegerField(_("抽取层级"), default=2)
     rank = models.CharField(_("随机序值"), max_length=16)
     town = models.ForeignKey("geo.Region", verbose_name=_("镇（街道）"), null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+")
-    status = models.CharField(_("状态"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.PENDING,
-                              db_index=True)
+                             related_name="+", db_index=False, db_constraint=False)
+    status = models.CharField(_("状态"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.PENDING)
     due = models.DateTimeField(_("检查期限"))
     result = models.CharField(_("检查结果"), max_length=12, choices=Result.choices, blank=True)
     severity = models.CharField(_("问题程度"), max_length=10, blank=True)
     findings = models.TextField(_("检查情况"), blank=True)
     done_at = models.DateTimeField(_("检查时间"), null=True, blank=True)
     done_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True,
-                                on_delete=models.SET_NULL, related_name="+")
+                                on_delete=models.SET_NULL, related_name="+", db_index=False)
     referral = models.CharField(_("后续处理"), max_length=10, choices=Referral.choices, blank=True, default="")
     lead = models.ForeignKey("enforcement.PenaltyCase", verbose_name=_("执法案源"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="inspection_tasks")
+                             on_delete=models.PROTECT, related_name="inspection_tasks", db_index=False)
     referral_note = models.CharField(_("移交说明"), max_length=300, blank=True)
 
     class Meta:
@@ -319,8 +326,10 @@ class Task(TimeStamped):
 class TaskMember(models.Model):
     """An inspector drawn for a task; the first (``order`` 1) leads the team."""
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="members")
-    inspector = models.ForeignKey(Inspector, on_delete=models.PROTECT, related_name="memberships")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="members", db_index=False,
+                             db_constraint=False)
+    inspector = models.ForeignKey(Inspector, on_delete=models.PROTECT, related_name="memberships", db_index=False,
+                                  db_constraint=False)
     order = models.PositiveSmallIntegerField(default=1)
 
     class Meta:

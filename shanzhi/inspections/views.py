@@ -442,8 +442,8 @@ def public_plan(request, number: str):
     plan = published_plans().filter(number=number[:30]).first()
     if plan is None:
         raise Http404
-    tasks = plan.tasks.order_by("seq").only("seq", "entity_name", "entity_uscc", "result", "done_at", "level", "rank",
-                                            "plan_id", "referral")
+    tasks = plan.tasks.order_by("seq").only("seq", "entity_id", "entity_name", "entity_uscc", "result", "done_at",
+                                            "level", "rank", "plan_id", "referral")
     q = request.GET.get("q", "").strip()[:40]
     if q:
         tasks = tasks.filter(Q(entity_name__contains=q) | Q(entity_uscc=q.upper()))

@@ -9,12 +9,15 @@ made (too few eligible inspectors, nothing to draw) raises before anything is wr
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import secrets
 import time
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -29,7 +32,19 @@ from shanzhi.geo.models import Region
 
 from .. import credit, draw
 from ..kind import PLAN, may_organise
-from ..models import EntityProfile, Inspector, Plan, PlanInput, PlanStep, Relation, Sector, Task, TaskMember
+from ..models import (
+    EntityProfile,
+    Grade,
+    Inspector,
+    Plan,
+    PlanInput,
+    PlanStep,
+    Relation,
+    Risk,
+    Sector,
+    Task,
+    TaskMember,
+)
 from ..selectors import departments_for, matters_for, organiser_departments, plan_regions
 from ..states import PlanAction, PlanStatus, TaskStatus
 
@@ -148,10 +163,9 @@ def plan_create(*, actor, name: str, region, department, units, matters, period_
 # --------------------------------------------------------------------------- the draw's input
 @dataclass
 class Frozen:
-    """What the draw runs on, and how to get from its keys back to rows."""
+    """What the draw runs on, and how to get from its codes back to rows."""
 
     input: draw.DrawInput
-    org_by_key: dict[str, int] = field(default_factory=dict)
     inspector_by_code: dict[str, int] = field(default_factory=dict)
     stats: dict = field(default_factory=dict)
 
@@ -164,6 +178,53 @@ def _unit(code: str) -> str:
     return code if code and TOKEN.match(code) else draw.NO_UNIT
 
 
+def _fetch(qs) -> list[tuple]:
+    """A values_list queryset's rows in one fetch: the ORM builds the query (filters, joins,
+    parameters), the rows come back as the driver gives them — what a 200,000-row read needs
+    (the ORM's row-by-row iteration costs about as much again as the query)."""
+    from django.db import connections
+
+    sql, params = qs.query.sql_with_params()
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _in_area(plan: Plan):
+    """The organisations of the plan's area (a subquery: the register is read in one pass)."""
+    from shanzhi.registry.models import Organisation
+
+    if plan.region.level == Region.Level.TOWN:
+        return Organisation.objects.filter(region__parent_id=plan.region_id).values("pk")
+    villages = Region.objects.filter(path__startswith=plan.region.path, level=Region.Level.VILLAGE).values("pk")
+    return Organisation.objects.filter(region_id__in=villages).values("pk")
+
+
+def _as_drawn(ids: list[int]) -> dict[int, tuple[str, str, int | None]]:
+    """id → (name, unified social credit code, town) of the drawn organisations, what their tasks
+    record. The ids are our own integers, written into the statement: ten thousand of them as
+    query parameters cost more than the draw itself."""
+    from django.db import connection
+
+    from shanzhi.registry.models import Organisation
+
+    q = connection.ops.quote_name
+    org, region = Organisation._meta.db_table, Region._meta.db_table
+    out = {}
+    select = (f"SELECT o.{q('id')}, o.{q('name')}, o.{q('uscc')}, r.{q('parent_id')} FROM {q(org)} o "
+              f"LEFT JOIN {q(region)} r ON r.{q('id')} = o.{q('region_id')} WHERE o.{q('id')} ")
+    with connection.cursor() as cursor:
+        for i in range(0, len(ids), 10_000):
+            chunk = [int(pk) for pk in ids[i:i + 10_000]]
+            if connection.vendor == "postgresql":  # one array parameter
+                cursor.execute(select + "= ANY(%s)", [chunk])
+            else:
+                cursor.execute(select + f"IN ({','.join(map(str, chunk))})")
+            for pk, name, uscc, town in cursor.fetchall():
+                out[pk] = (name[:120], uscc, town)
+    return out
+
+
 def freeze(plan: Plan, at: dt.datetime) -> Frozen:
     """The eligible entities, inspectors and recusals now, in the draw's terms.
 
@@ -171,15 +232,18 @@ def freeze(plan: Plan, at: dt.datetime) -> Frozen:
     another live plan on one of the same matters that is open or was done within
     ``recent_days``. Level = risk moved by credit grade. Inspectors: active, of the units taking
     part, with a certificate valid from today through the end of the plan's period."""
-    profiles = EntityProfile.objects.filter(is_active=True)
-    if plan.sectors:
+    from shanzhi.accounts.models import Department
+
+    from ..models import CreditRecord
+
+    profiles = EntityProfile.objects.filter(is_active=True, organisation_id__in=_in_area(plan))
+    if plan.sectors and set(plan.sectors) != set(Sector.values):
         profiles = profiles.filter(sector__in=plan.sectors)
-    if plan.region.level == Region.Level.TOWN:
-        profiles = profiles.filter(organisation__region__parent_id=plan.region_id)
-    else:
-        profiles = profiles.filter(organisation__region__path__startswith=plan.region.path)
-    rows = list(profiles.values_list("organisation_id", "organisation__uscc", "risk", "organisation__credit__grade",
-                                     "supervisor_id"))
+    # No ORDER BY: the method does not depend on the order, and sorting 200,000 rows costs.
+    rows = _fetch(profiles.order_by().values_list("organisation_id", "risk", "supervisor_id"))
+    # Grades other than B (the default, also of an organisation nobody has graded yet).
+    grades = dict(CreditRecord.objects.exclude(grade=Grade.B).order_by().values_list("organisation_id", "grade")) \
+        if rows else {}
     matter_ids = list(plan.matters.values_list("pk", flat=True))
     recent: set[int] = set()
     if plan.recent_days and rows:
@@ -187,20 +251,18 @@ def freeze(plan: Plan, at: dt.datetime) -> Frozen:
         recent = set(Task.objects.filter(plan__matters__in=matter_ids).exclude(plan_id=plan.pk)
                      .exclude(plan__status__in=[PlanStatus.CANCELLED, PlanStatus.DRAFT])
                      .filter(Q(done_at__gte=cutoff) | Q(status=TaskStatus.PENDING))
-                     .values_list("entity_id", flat=True).distinct())
-    from shanzhi.accounts.models import Department
-
-    supervisors = {s for *_r, s in rows if s}
-    unit_codes = dict(Department.objects.filter(pk__in=supervisors).values_list("pk", "code")) if supervisors else {}
-    entities, org_by_key = [], {}
-    level_counts = {lv: 0 for lv in draw.LEVELS}
-    for org_id, uscc, risk, grade, supervisor in rows:
-        if org_id in recent:
-            continue
-        level = credit.sampling_level(risk, grade)
-        entities.append((uscc, level, _unit(unit_codes.get(supervisor, ""))))
-        org_by_key[uscc] = org_id
-        level_counts[level] += 1
+                     .order_by().values_list("entity_id", flat=True).distinct())
+    supervisors = {r[2] for r in rows}
+    units = {pk: _unit(code) for pk, code in Department.objects.filter(pk__in=supervisors - {None})
+             .values_list("pk", "code")}
+    units[None] = draw.NO_UNIT
+    # The level of every (risk, grade) pair once, not once per entity.
+    levels = {(risk, grade): credit.sampling_level(risk, grade or Grade.B) for risk in Risk.values
+              for grade in (*Grade.values, None)}
+    get = grades.get
+    entities = tuple((o, levels[risk, get(o)], units[sup]) for o, risk, sup in rows if o not in recent)
+    eligible = set(map(itemgetter(0), entities))
+    level_counts = dict.fromkeys(draw.LEVELS, 0) | Counter(map(itemgetter(1), entities))
     today = timezone.localtime(at).date()
     end = max(plan.period_end, today)
     unit_ids = list(plan.units.values_list("pk", flat=True))
@@ -210,15 +272,15 @@ def freeze(plan: Plan, at: dt.datetime) -> Frozen:
         Q(officer__isnull=False, officer__is_active=True, officer__certificate_issued__lte=today,
           officer__certificate_valid_until__gte=end))
     inspectors, inspector_by_code = [], {}
-    for pk, code, unit in valid.values_list("pk", "code", "department__code"):
+    for pk, code, unit in valid.order_by().values_list("pk", "code", "department__code"):
         inspectors.append((code, _unit(unit)))
         inspector_by_code[code] = pk
     recusals = []
-    if inspector_by_code and org_by_key:
-        for code, uscc in Relation.objects.filter(is_active=True, inspector_id__in=list(inspector_by_code.values())) \
-                .values_list("inspector__code", "organisation__uscc"):
-            if uscc in org_by_key:
-                recusals.append((code, uscc))
+    if inspector_by_code and entities:
+        for code, org_id in Relation.objects.filter(is_active=True, inspector_id__in=list(inspector_by_code.values())) \
+                .order_by().values_list("inspector__code", "organisation_id"):
+            if org_id in eligible:
+                recusals.append((code, org_id))
     quota = draw.quotas(level_counts, mode=plan.mode, ratio_bp=plan.ratio_bp, count=plan.count,
                         weights={int(k): v for k, v in (plan.weights or {}).items()})
     inp = draw.DrawInput(plan=plan.number, team=plan.team_size, cross=plan.cross_units, quotas=quota,
@@ -228,7 +290,80 @@ def freeze(plan: Plan, at: dt.datetime) -> Frozen:
              "levels": {str(lv): [level_counts[lv], quota[lv]] for lv in draw.LEVELS},
              "to_draw": sum(quota.values())}
     stats["inspectors_ineligible"] = stats["inspectors_in_units"] - len(inspectors)
-    return Frozen(inp, org_by_key, inspector_by_code, stats)
+    return Frozen(inp, inspector_by_code, stats)
+
+
+def _insert(model, columns: list[str], rows: list[tuple]) -> None:
+    """Rows in bulk without building model instances: COPY on PostgreSQL, one executemany
+    elsewhere. ``rows`` hold the values of ``columns``; every other concrete column gets its
+    field's default (time stamps: now), so a column added later still gets its default."""
+    from django.db import connection
+
+    if not rows:
+        return
+    now = timezone.now()
+    fields = {f.attname: f for f in model._meta.concrete_fields if not f.primary_key}
+    rest = [name for name in fields if name not in columns]
+    tail = tuple(now if getattr(fields[n], "auto_now", False) or getattr(fields[n], "auto_now_add", False)
+                 else fields[n].get_default() for n in rest)
+    names = [*columns, *rest]
+    quoted = ", ".join(connection.ops.quote_name(fields[n].column) for n in names)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY's text format, written in one piece; each column converted by a function
+            # chosen once for its field (the per-value type tests cost as much as the COPY).
+            convert = [_copy_converter(fields[n]) for n in columns]
+            end = ("\t" + "\t".join(_copy_text(v) for v in tail) if tail else "") + "\n"
+            text = "".join("\t".join([c(v) for c, v in zip(convert, row, strict=True)]) + end for row in rows)
+            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+                copy.write(text)
+            return
+        adapted: dict = {}  # a draw's times repeat (now, the period's end): adapt each once
+
+        def adapt(value):
+            if value is None:
+                return None
+            if value not in adapted:
+                adapted[value] = connection.ops.adapt_datetimefield_value(value)
+            return adapted[value]
+
+        times = [i for i, n in enumerate(columns) if fields[n].get_internal_type() == "DateTimeField"]
+        tail = tuple(adapt(v) if fields[n].get_internal_type() == "DateTimeField" else v for n, v in zip(rest, tail, strict=True))
+        if times:
+            rows = [tuple(adapt(v) if i in times else v for i, v in enumerate(row)) for row in rows]
+        marks = ", ".join(["%s"] * len(names))
+        cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})", [row + tail for row in rows])
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    """One value in PostgreSQL COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
+
+
+def _copy_converter(field_):
+    """How one column's values are written in COPY text format."""
+    if field_.get_internal_type() in ("AutoField", "BigAutoField", "IntegerField", "BigIntegerField",
+                                      "PositiveIntegerField", "PositiveSmallIntegerField", "SmallIntegerField",
+                                      "ForeignKey") and not field_.null:
+        return str
+    if field_.get_internal_type() in ("CharField", "TextField") and not field_.null:
+        return lambda v: v.translate(_COPY_ESCAPES)
+    if field_.get_internal_type() == "DateTimeField":  # a draw's times repeat: write each once
+        seen: dict = {}
+        return lambda v: seen[v] if v in seen else seen.setdefault(v, _copy_text(v))
+    return _copy_text
 
 
 def preview(plan: Plan, at: dt.datetime | None = None) -> dict:
@@ -247,7 +382,7 @@ def _failure(exc: draw.DrawError, frozen: Frozen) -> ValidationError:
                 "请增加参加抽取的执法单位，或取消“来自不同单位”的要求。未进行抽取。") % {"u": units, "k": team}
         return _bad("draw", msg, "too_few_inspectors")
     if exc.keys:
-        names = list(Organisation.objects.filter(uscc__in=exc.keys[:3]).values_list("name", flat=True))
+        names = list(Organisation.objects.filter(pk__in=exc.keys[:3]).values_list("name", flat=True))
         msg = _("有 %(n)d 个抽中对象在回避（日常监管单位、申报的利害关系）后可选的检查人员不足 %(k)d 名"
                 "%(x)s，如：%(names)s。请增加参加抽取的执法单位或检查人员。未进行抽取。") % {
             "n": len(exc.keys), "k": team, "names": "、".join(names),
@@ -271,8 +406,16 @@ def plan_draw(*, actor, plan_id, expected_version: int | None = None, at: dt.dat
     if timezone.localtime(at).date() > plan.period_end:
         raise _bad("draw", _("检查期间已经结束，不能再抽取"), "out_of_range")
     credit.refresh_due(at)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # the register's semi-join hashes 200,000 ids in memory
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+    phases = {}
+    mark = time.perf_counter()
     frozen = freeze(plan, at)
     stats = frozen.stats
+    phases["read"], mark = round((time.perf_counter() - mark) * 1000), time.perf_counter()
     if not frozen.input.entities:
         raise _bad("draw", _("没有可抽取的检查对象：范围内该类别在册对象 %(n)d 个，其中 %(r)d 个近 %(d)d 天内已被抽查。"
                              "未进行抽取。") % {"n": stats["listed"], "r": stats["excluded_recent"],
@@ -288,56 +431,44 @@ def plan_draw(*, actor, plan_id, expected_version: int | None = None, at: dt.dat
     except draw.DrawError as exc:
         raise _failure(exc, frozen) from None
     text = frozen.input.canonical()
+    phases["method"], mark = round((time.perf_counter() - mark) * 1000), time.perf_counter()
     due = _period_end(plan)
-    orgs = frozen.org_by_key
-    towns = {}
-    names = {}
-    drawn_ids = [orgs[a.key] for a in assignments]
-    from shanzhi.registry.models import Organisation
-
-    for i in range(0, len(drawn_ids), 5000):
-        for pk, name, town in Organisation.objects.filter(pk__in=drawn_ids[i:i + 5000]) \
-                .values_list("pk", "name", "region__parent_id"):
-            names[pk], towns[pk] = name, town
-    tasks = [Task(plan=plan, seq=n, entity_id=orgs[a.key], entity_name=names[orgs[a.key]][:120], entity_uscc=a.key,
-                  level=a.level, rank=a.rank, town_id=towns[orgs[a.key]], due=due)
-             for n, a in enumerate(assignments, start=1)]
-    Task.objects.bulk_create(tasks, batch_size=2000)
-    if any(t.pk is None for t in tasks):
-        ids = dict(Task.objects.filter(plan=plan).values_list("seq", "pk"))
-        for t in tasks:
-            t.pk = ids[t.seq]
+    pending = TaskStatus.PENDING.value
+    drawn_as = _as_drawn([a.key for a in assignments])
+    _insert(Task, ["plan_id", "seq", "entity_id", "entity_name", "entity_uscc", "town_id", "level", "rank", "status",
+                   "due"],
+            [(plan.pk, n, a.key, *drawn_as[a.key], a.level, a.rank, pending, due)
+             for n, a in enumerate(assignments, start=1)])
+    ids = dict(Task.objects.filter(plan=plan).order_by().values_list("seq", "pk"))
     by_code = frozen.inspector_by_code
-    TaskMember.objects.bulk_create([TaskMember(task_id=t.pk, inspector_id=by_code[c], order=k)
-                                    for t, a in zip(tasks, assignments, strict=True)
-                                    for k, c in enumerate(a.inspectors, start=1)], batch_size=5000)
-    PlanInput.objects.create(plan=plan, data=zlib.compress(text.encode(), 6), size=len(text))
+    _insert(TaskMember, ["task_id", "inspector_id", "order"],
+            [(ids[n], by_code[c], k) for n, a in enumerate(assignments, start=1)
+             for k, c in enumerate(a.inspectors, start=1)])
+    raw = text.encode()
+    PlanInput.objects.create(plan=plan, data=zlib.compress(raw, 1), size=len(raw))
     plan.drawn_at, plan.drawn_by, plan.seed, plan.method = at, actor, seed, draw.METHOD
-    plan.input_hash, plan.result_hash = frozen.input.digest(), draw.result_digest(assignments)
-    stats["tasks"] = len(tasks)
+    plan.input_hash, plan.result_hash = hashlib.sha256(raw).hexdigest(), draw.result_digest(assignments)
+    phases["write"] = round((time.perf_counter() - mark) * 1000)
+    stats["tasks"], stats["phases_ms"] = len(assignments), phases
     stats["draw_ms"] = round((time.perf_counter() - started) * 1000)
     plan.draw_stats = stats
     m.finish(note=_("抽取对象 %(t)d 个（可抽取 %(e)d 个），检查人员 %(i)d 名参加；种子 %(s)s…") % {
-        "t": len(tasks), "e": stats["eligible"], "i": stats["inspectors"], "s": seed[:12]},
+        "t": len(assignments), "e": stats["eligible"], "i": stats["inspectors"], "s": seed[:12]},
         data={"seed": seed, "method": draw.METHOD, "input_hash": plan.input_hash, "result_hash": plan.result_hash})
-    _tell_inspectors(plan, tasks)
+    _tell_inspectors(plan)
     return plan
 
 
-def _tell_inspectors(plan: Plan, tasks) -> None:
-    """One message per drawn inspector (not per task)."""
-    from shanzhi.notify.services import notifications_suppressed, queue
+def _tell_inspectors(plan: Plan) -> None:
+    """After the commit, a background task tells each drawn inspector once (a county draw has a
+    thousand of them: not written inside the draw)."""
+    from shanzhi.notify.services import notifications_suppressed
 
     if notifications_suppressed():
         return
-    counts: dict[int, int] = {}
-    for user_id in TaskMember.objects.filter(task__plan=plan).values_list("inspector__user_id", flat=True):
-        counts[user_id] = counts.get(user_id, 0) + 1
-    for user_id, n in sorted(counts.items()):
-        queue(channel="inapp", user_id=user_id, title=_("双随机检查任务：%(p)s") % {"p": plan.name[:60]},
-              body=_("您被随机抽中参加 %(n)d 项检查任务，检查期限至 %(d)s。") % {"n": n, "d": plan.period_end},
-              topic="inspection", link="/inspections/tasks/", object_ref=f"inspection_plan:{plan.pk}",
-              dedup_key=f"inspection-draw:{plan.pk}:{user_id}")
+    from ..tasks import tell_drawn_inspectors
+
+    transaction.on_commit(lambda: tell_drawn_inspectors.enqueue(plan.pk))
 
 
 # --------------------------------------------------------------------------- verify, publish, cancel
@@ -363,9 +494,9 @@ def stored_result(plan: Plan) -> list[draw.Assignment]:
     for task_id, code in TaskMember.objects.filter(task__plan=plan).order_by("task_id", "order") \
             .values_list("task_id", "inspector__code"):
         members.setdefault(task_id, []).append(code)
-    return [draw.Assignment(uscc, level, rank, tuple(members.get(pk, ())))
-            for pk, uscc, level, rank in Task.objects.filter(plan=plan).order_by("seq")
-            .values_list("pk", "entity_uscc", "level", "rank")]
+    return [draw.Assignment(entity, level, rank, tuple(members.get(pk, ())))
+            for pk, entity, level, rank in Task.objects.filter(plan=plan).order_by("seq")
+            .values_list("pk", "entity_id", "level", "rank")]
 
 
 def plan_verify(*, actor, plan_id, at: dt.datetime | None = None) -> Verification:
