@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -76,7 +76,11 @@ def _context(request, case, error=""):
            "investigators": case.investigators.select_related("user", "squad"),
            "evidence_kinds": Evidence.Kind.choices, "service_methods": ServiceMethod.choices,
            "outcomes": Outcome.choices, "party_kinds": PartyKind.choices,
-           "type_labels": dict(PenaltyType.choices)}
+           "type_labels": dict(PenaltyType.choices),
+           # What was typed, given back beside the reason when a move is refused.
+           "f": request.POST if error and request.method == "POST" else QueryDict(),
+           "party_uscc": case.party_org.uscc if case.party_org_id else "",
+           "f_types": request.POST.getlist("penalty_types") if error and request.method == "POST" else None}
     if case.item_id:
         ctx["bands"] = list(case.item.bands.order_by("order"))
         ctx["item_types"] = [(t, dict(PenaltyType.choices).get(t, t)) for t in case.item.penalty_types]
