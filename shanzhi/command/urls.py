@@ -8,4 +8,6 @@ urlpatterns = [
     path("drill/<str:key>/", views.drill, name="drill"),
     path("export.xlsx", views.export, name="export"),
     path("appraisal/", views.appraisal, name="appraisal"),
+    path("team/", views.team, name="team"),
+    path("team/drill/<str:key>/", views.team_drill, name="team_drill"),
 ]

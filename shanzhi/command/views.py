@@ -140,3 +140,51 @@ def appraisal(request):
         "can_recompute": may_recompute(request.user),
         "min_cases": settings.APPRAISAL_MIN_CASES,
     })
+
+
+@login_required
+def team(request):
+    """The enforcement bureau's figures (一队伍), with the period and drill-down of the incidents."""
+    from shanzhi.enforcement import figures
+
+    _guard(request)
+    town = request.GET.get("town", "")[:12]
+    try:
+        start, end, label = selectors.period(request.GET)
+    except ValidationError as exc:
+        return _bad_period(request, exc)
+    qs = figures.scoped_cases(request.user, town)
+    return render(request, "command/team.html", {
+        "figures": figures.compute(qs, start, end), "squads": figures.per_squad(qs, start, end),
+        "officers": figures.per_officer(qs, start, end), "label": label, "towns": town_list(actor=request.user),
+        "town": town, "query": request.GET.urlencode(), "active": "center", "inspections": _inspection_figures(
+            request.user, start, end)})
+
+
+def _inspection_figures(user, start, end):
+    """Random inspections done against plan, when the inspections app offers them."""
+    try:
+        from shanzhi.inspections import selectors as inspection_selectors
+    except ImportError:  # pragma: no cover — the app is part of the product
+        return None
+    figure = getattr(inspection_selectors, "figures", None)
+    return figure(user, start, end) if figure else None
+
+
+@login_required
+def team_drill(request, key: str):
+    from shanzhi.enforcement import figures
+
+    _guard(request)
+    try:
+        start, end, label = selectors.period(request.GET)
+    except ValidationError as exc:
+        return _bad_period(request, exc)
+    qs = figures.scoped_cases(request.user, request.GET.get("town", "")[:12])
+    try:
+        rows = figures.drill(qs, key, start, end)
+    except KeyError:
+        raise Http404 from None
+    page = Paginator(rows.order_by("-registered_at", "-id"), 50).get_page(request.GET.get("page"))
+    return render(request, "command/team_drill.html", {"page": page, "key": key, "label": label, "active": "center",
+                                                       "now": timezone.now()})
