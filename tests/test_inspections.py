@@ -538,3 +538,53 @@ def test_a_conflict_declared_on_the_page_is_honoured(registers_built, cast, xxk)
     frozen = plans.freeze(make_plan(cast.town_leader, xxk, recent_days=0, mode="ratio", ratio="100"),
                           timezone.now())
     assert (officer.code, org.pk) in frozen.input.recusals
+
+
+def test_the_registers_are_kept_on_their_pages(registers_built, cast, xxk):
+    from shanzhi.accounts.models import Post, User
+    from shanzhi.geo.models import Region
+
+    leader = login(cast.town_leader)
+    village = Region.objects.filter(parent=xxk).first()
+    new = Organisation.objects.create(name="江阴市霞客新开餐饮有限公司", uscc="91320281MA7TEST01X", industry="住宿和餐饮业",
+                                      region=village)
+    assert "尚未列入检查对象名录" in leader.get("/inspections/entities/").content.decode()
+    assert login(cast.outsider).post("/inspections/entities/fill/").status_code == 302
+    assert not EntityProfile.objects.filter(organisation=new).exists()  # not in the outsider's town
+    assert leader.post("/inspections/entities/fill/").status_code == 302
+    profile = EntityProfile.objects.get(organisation=new)
+    assert profile.sector == "food" and profile.is_active
+    squad = squads(xxk)[0]
+    resp = leader.post(f"/inspections/entities/{new.pk}/", {"sector": "food", "risk": "4",
+                                                           "supervisor": squad.department.pk, "is_active": "on"})
+    assert resp.status_code == 302
+    profile.refresh_from_db()
+    assert profile.risk == 4 and profile.supervisor == squad.department and profile.version == 2
+    assert login(cast.outsider).get(f"/inspections/entities/{new.pk}/").status_code == 404
+    bad = leader.post(f"/inspections/entities/{new.pk}/", {"sector": "space", "risk": "4"})
+    assert bad.status_code == 400 and "检查对象类别无效" in bad.content.decode()
+
+    # An inspector from the town's safety office: a certificate is required of non-officers.
+    office = Department.objects.get(code=f"{xxk.code[:9]}-AJ")
+    clerk = User.objects.create(username="aj_inspector", display_name="安监检查员")
+    Post.objects.create(user=clerk, role="dept_handler", department=office)
+    page = leader.post("/inspections/inspectors/", {"register": "1", "department": office.pk, "username": "aj_inspector"})
+    assert page.status_code == 400 and "须填写执法证号" in page.content.decode()
+    stranger = leader.post("/inspections/inspectors/", {"register": "1", "department": office.pk,
+                                                        "username": "dispatcher", "certificate_number": "X1",
+                                                        "valid_until": "2030-01-01"})
+    assert stranger.status_code == 400 and "本单位人员不存在" in stranger.content.decode()
+    ok = leader.post("/inspections/inspectors/", {"register": "1", "department": office.pk, "username": "aj_inspector",
+                                                  "certificate_number": "苏AJ2026001", "valid_until": "2030-01-01"})
+    assert ok.status_code == 302
+    inspector = Inspector.objects.get(user=clerk)
+    assert inspector.department == office and inspector.code.startswith("JC")
+    plan = make_plan(cast.town_leader, xxk, units=[office] + [s.department for s in squads(xxk)], recent_days=0)
+    assert inspector.code in dict(plans.freeze(plan, timezone.now()).input.inspectors)
+    toggled = leader.post("/inspections/inspectors/", {"toggle": inspector.pk, "active": "0",
+                                                       "version": inspector.version})
+    assert toggled.status_code == 302 and not Inspector.objects.get(pk=inspector.pk).is_active
+    stale = leader.post("/inspections/inspectors/", {"toggle": inspector.pk, "active": "1",
+                                                     "version": inspector.version})
+    assert stale.status_code == 409 and "已被他人修改" in stale.content.decode()
+    assert inspector.code not in dict(plans.freeze(plan, timezone.now()).input.inspectors)

@@ -35,3 +35,12 @@ def refresh_credit_grades() -> int:
     from . import credit
 
     return credit.refresh_due()
+
+
+@task()
+def fill_entity_register() -> int:
+    """Daily: organisations the registry gained (a new company, an import) enter the register of
+    inspectable entities with the defaults of their industry."""
+    from .services.registers import profiles_fill
+
+    return profiles_fill()

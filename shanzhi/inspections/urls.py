@@ -15,6 +15,7 @@ urlpatterns = [
     path("tasks/<int:pk>/lead/", views.task_lead, name="task_lead"),
     path("matters/", views.matter_list, name="matters"),
     path("entities/", views.entity_list, name="entities"),
+    path("entities/fill/", views.entity_fill, name="entity_fill"),
     path("entities/<int:org_pk>/", views.entity_edit, name="entity"),
     path("inspectors/", views.inspector_list, name="inspectors"),
     path("public/", views.public_list, name="public"),

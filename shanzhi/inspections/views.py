@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from shanzhi.cases.errors import Conflict
@@ -158,8 +159,11 @@ def _plan_context(request, plan, *, error="", verification=None):
         "levels": _levels(plan), "active": "team"}
 
 
+LEVEL_LABELS = {1: _l("低"), 2: _l("一般"), 3: _l("较高"), 4: _l("高")}
+
+
 def _levels(plan):
-    labels = dict(Risk.choices)
+    labels = LEVEL_LABELS
     stats = (plan.draw_stats or {}).get("levels") or {}
     weights = plan.weights or {}
     return [{"level": lv, "label": labels[lv], "weight": weights.get(str(lv), draw.DEFAULT_WEIGHTS[lv]),
@@ -343,9 +347,23 @@ def entity_list(request):
     if town is not None:
         qs = qs.filter(organisation__region__parent=town)
     page = Paginator(qs.order_by("organisation__name", "pk"), PAGE).get_page(request.GET.get("page"))
+    can_manage = may_organise(request.user)
     return render(request, "inspections/entities.html", {
         "page": page, "f": f, "sectors": Sector.choices, "risks": Risk.choices, "grades": Grade.choices,
-        "towns": towns, "total": page.paginator.count, "can_manage": may_organise(request.user), "active": "team"})
+        "towns": towns, "total": page.paginator.count, "can_manage": can_manage,
+        "unlisted": registers.unlisted_count(request.user) if can_manage else 0, "active": "team"})
+
+
+@require_POST
+def entity_fill(request):
+    if (resp := _staff(request)) is not None:
+        return resp
+    try:
+        n = registers.register_fill(actor=request.user)
+    except PermissionDenied as exc:
+        return HttpResponse(str(exc), status=403, content_type="text/plain; charset=utf-8")
+    messages.success(request, _("已补录 %(n)d 个单位，请核对其检查对象类别、风险等级和日常监管单位") % {"n": n})
+    return redirect("inspections:entities")
 
 
 def entity_edit(request, org_pk: int):
@@ -384,25 +402,42 @@ def inspector_list(request):
     dept = request.GET.get("department", "")
     if dept.isdigit():
         qs = qs.filter(department_id=int(dept))
-    error = ""
+    error, status = "", 200
     if request.method == "POST":
+        post = request.POST
         try:
-            if request.POST.get("withdraw"):
-                registers.relation_withdraw(actor=request.user, relation_id=request.POST.get("withdraw"),
-                                            reason=request.POST.get("reason", ""))
+            if post.get("withdraw"):
+                registers.relation_withdraw(actor=request.user, relation_id=post.get("withdraw"),
+                                            reason=post.get("reason", ""))
                 messages.success(request, _("已撤销回避申报"))
+            elif post.get("toggle"):
+                inspector = registers.inspector_set_active(
+                    actor=request.user, inspector_id=post.get("toggle"), active=post.get("active") == "1",
+                    expected_version=params.version(post.get("version")))
+                messages.success(request, _("%(i)s 已设为%(s)s") % {
+                    "i": inspector.user, "s": _("在岗") if inspector.is_active else _("不在岗")})
+            elif post.get("register"):
+                from shanzhi.accounts.models import User
+
+                login = post.get("username", "").strip()[:150]
+                user = User.objects.filter(Q(username=login) | Q(mobile=login)).values_list("pk", flat=True).first() \
+                    if login else None
+                until = params.day(post["valid_until"], "certificate_valid_until") if post.get("valid_until") else None
+                inspector = registers.inspector_register(
+                    actor=request.user, user=user or 0, department=post.get("department"),
+                    certificate_number=post.get("certificate_number", ""), certificate_valid_until=until)
+                messages.success(request, _("%(u)s 已登记为检查人员 %(c)s") % {"u": inspector.user, "c": inspector.code})
             else:
                 from .selectors import organisations_for
 
-                uscc = request.POST.get("organisation", "").strip().upper()[:18]
+                uscc = post.get("organisation", "").strip().upper()[:18]
                 org = organisations_for(request.user).filter(uscc=uscc).values_list("pk", flat=True).first() \
                     if uscc else None
-                registers.relation_declare(actor=request.user, inspector=request.POST.get("inspector"),
-                                           organisation=org or 0,
-                                           kind=request.POST.get("kind", ""), note=request.POST.get("note", ""))
+                registers.relation_declare(actor=request.user, inspector=post.get("inspector"),
+                                           organisation=org or 0, kind=post.get("kind", ""), note=post.get("note", ""))
                 messages.success(request, _("回避申报已登记，今后的抽取不会派该检查人员检查该单位"))
-        except (ValidationError, PermissionDenied) as exc:
-            error = _refusal(exc)[1]
+        except (ValidationError, PermissionDenied, Conflict) as exc:
+            status, error = _refusal(exc)
         else:
             return redirect(request.get_full_path())
     today = timezone.localdate()
@@ -414,9 +449,9 @@ def inspector_list(request):
     return render(request, "inspections/inspectors.html", {
         "page": page, "today": today, "department": dept, "error": error, "own": own,
         "departments": departments_for(request.user).filter(inspectors__isnull=False).distinct().order_by("code"),
+        "units": departments_for(request.user).filter(region__level__lte=Region.Level.TOWN).order_by("code"),
         "relations": relations_for(request.user).order_by("inspector__code")[:200], "kinds": Relation.Kind.choices,
-        "can_manage": may_organise(request.user), "status": 400 if error else 200, "active": "team"},
-        status=400 if error else 200)
+        "can_manage": may_organise(request.user), "active": "team"}, status=status)
 
 
 # --------------------------------------------------------------------------- public
@@ -474,7 +509,7 @@ def public_method(request):
 
     return render(request, "inspections/public_method.html", {
         "method": draw.METHOD, "doc": draw.__doc__, "source": inspect.getsource(draw),
-        "weights": [(lv, dict(Risk.choices)[lv], w) for lv, w in draw.DEFAULT_WEIGHTS.items()]})
+        "weights": [(lv, LEVEL_LABELS[lv], w) for lv, w in draw.DEFAULT_WEIGHTS.items()]})
 
 
 @_public

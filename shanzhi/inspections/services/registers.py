@@ -82,11 +82,11 @@ def profile_save(*, actor, organisation, sector: str, risk, supervisor=None, is_
     return profile
 
 
-def profiles_fill(*, supervisor_for=None) -> int:
-    """List every organisation not yet in the register, with the defaults of its industry. The
-    supervising unit: ``supervisor_for(org) -> department id`` if given, else the squad whose
-    area holds its grid, else its town's comprehensive enforcement bureau. System work (the
-    demo, after an import): no actor, one audit row for the batch."""
+def profiles_fill(*, supervisor_for=None, organisations=None, actor=None) -> int:
+    """List every organisation not yet in the register (of ``organisations``, else all), with the
+    defaults of its industry. The supervising unit: ``supervisor_for(org) -> department id`` if
+    given, else the squad whose area holds its grid, else its town's comprehensive enforcement
+    bureau. One audit row for the batch (no actor: the daily task, the demo)."""
     from shanzhi.accounts.models import Department
     from shanzhi.enforcement.models import Squad
     from shanzhi.geo.models import Grid
@@ -115,7 +115,8 @@ def profiles_fill(*, supervisor_for=None) -> int:
                 dept = bureau.get(org["region__parent__code"][:9])
             return dept
 
-    rows = Organisation.objects.filter(inspection_profile__isnull=True).values(
+    base = organisations if organisations is not None else Organisation.objects.all()
+    rows = base.filter(inspection_profile__isnull=True).order_by("pk").values(
         "pk", "industry", "kind", "is_key", "grid_id", "region__parent__code")
     new = []
     for org in rows.iterator(chunk_size=5000):
@@ -123,9 +124,21 @@ def profiles_fill(*, supervisor_for=None) -> int:
         new.append(EntityProfile(organisation_id=org["pk"], sector=sector, risk=risk, supervisor_id=supervisor_for(org)))
     EntityProfile.objects.bulk_create(new, batch_size=2000)
     if new:
-        audit.record(actor=None, action="import", object_type="inspections.entityprofile",
+        audit.record(actor=actor, action="import", object_type="inspections.entityprofile",
                      note=f"检查对象名录：按行业补录 {len(new)} 个单位")
     return len(new)
+
+
+@transaction.atomic
+def register_fill(*, actor) -> int:
+    """补录: the organisations of the actor's reach that the registry has and the register lacks
+    (a new company, an import), listed with the defaults of their industry."""
+    _may_manage(actor)
+    return profiles_fill(organisations=organisations_for(actor), actor=actor)
+
+
+def unlisted_count(actor) -> int:
+    return organisations_for(actor).filter(inspection_profile__isnull=True).count()
 
 
 def next_code() -> str:
