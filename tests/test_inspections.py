@@ -312,6 +312,8 @@ def test_bad_plans_are_refused_field_by_field(registers_built, cast, xxk):
                           period_start=today, period_end=today)
     with pytest.raises(PermissionDenied):
         make_plan(cast.grid_worker, xxk)
+    with pytest.raises(PermissionDenied):  # a squad's officer is drawn, does not organise
+        make_plan(cast.officer, xxk)
     form = login(cast.town_leader).post("/inspections/plans/new/", {"name": "", "region": xxk.pk,
                                                                     "period_start": "2026-13-01"})
     assert form.status_code == 400 and "日期 2026-13-01 无效" in form.content.decode()

@@ -47,14 +47,32 @@ def may_use(actor) -> bool:
     return bool(actor.is_superuser or roles_of(actor) & STAFF or is_inspector(actor))
 
 
+def organiser_department_ids(actor) -> frozenset[int]:
+    """The departments the actor organises plans for: their department posts, less enforcement
+    squads (a squad's officers inspect; its bureau and the town's leaders organise)."""
+    scope = scope_for(actor)
+    if not scope.department_ids:
+        return frozenset()
+    cached = getattr(actor, "_shanzhi_organiser_depts", None)
+    if cached is None:
+        from shanzhi.enforcement.models import Squad
+
+        squads = set(Squad.objects.filter(department_id__in=scope.department_ids).values_list("department_id",
+                                                                                             flat=True))
+        cached = frozenset(scope.department_ids - squads)
+        actor._shanzhi_organiser_depts = cached
+    return cached
+
+
 def organiser_q(actor, *, region: str = "region", department: str = "department") -> Q:
     """Plans (or, with other field names, places) the actor organises."""
     scope = scope_for(actor)
     if scope.unrestricted:
         return Q()
     cond = Q(pk__in=[])
-    if scope.department_ids:
-        cond |= Q(**{f"{department}_id__in": scope.department_ids})
+    departments = organiser_department_ids(actor)
+    if departments:
+        cond |= Q(**{f"{department}_id__in": departments})
     if scope.region_ids and roles_of(actor) & LEADERS:
         cond |= Q(**{f"{region}_id__in": scope.region_ids})
     return cond
@@ -62,7 +80,8 @@ def organiser_q(actor, *, region: str = "region", department: str = "department"
 
 def may_organise(actor) -> bool:
     scope = scope_for(actor)
-    return bool(scope.unrestricted or scope.department_ids or (scope.region_ids and roles_of(actor) & LEADERS))
+    return bool(scope.unrestricted or organiser_department_ids(actor) or
+                (scope.region_ids and roles_of(actor) & LEADERS))
 
 
 def _member_of(actor, task_ref: str = "pk"):

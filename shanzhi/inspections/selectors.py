@@ -43,12 +43,14 @@ def departments_for(actor) -> QuerySet:
 
 def organiser_departments(actor) -> QuerySet:
     """Departments the actor may organise a plan for: their own department, or (leaders) any of
-    their region's."""
+    their region's — never an enforcement squad (its officers are the ones drawn)."""
+    from .kind import organiser_department_ids
+
     scope = scope_for(actor)
-    qs = Department.objects.filter(is_active=True).select_related("region")
+    qs = Department.objects.filter(is_active=True, squad__isnull=True).select_related("region")
     if scope.unrestricted:
         return qs
-    cond = Q(pk__in=scope.department_ids)
+    cond = Q(pk__in=organiser_department_ids(actor))
     if roles_of(actor) & LEADERS:
         cond |= Q(region_id__in=scope.region_ids)
     return qs.filter(cond)
