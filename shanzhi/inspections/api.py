@@ -46,7 +46,7 @@ public = Router(tags=["inspections"], auth=None)
 
 NoControl = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
 PlanNumber = Path(..., min_length=1, max_length=30, pattern=r"^[0-9A-Za-z\-]+$")
-PUBLIC_ERRORS = {400: schemas.ErrorOut, 404: schemas.ErrorOut, 429: schemas.ErrorOut}
+PUBLIC_ERRORS = {400: schemas.ErrorOut, 404: schemas.ErrorOut, 422: schemas.ErrorOut, 429: schemas.ErrorOut}
 
 
 def _throttle(request, limit: int = 120) -> None:
@@ -295,7 +295,8 @@ def _pks(qs, codes: list[str], field: str = "code") -> list[int]:
     return [found.get(c, 0) for c in codes]
 
 
-@router.post("/plans", response={201: PlanDetailOut, **schemas.CREATE}, summary="制定抽查计划（草拟）")
+@router.post("/plans", response={201: PlanDetailOut, 403: schemas.ErrorOut, **schemas.CREATE},
+             summary="制定抽查计划（草拟；执法部门、镇街或县级领导）")
 def plan_create(request, payload: PlanIn):
     actor = request.user
     region = plan_regions(actor).filter(code=payload.region).values_list("pk", flat=True).first() or 0
