@@ -112,7 +112,7 @@ def test_teams_of_two_from_different_squads_never_the_entitys_own_squad_nor_a_de
     others = list(Inspector.objects.filter(department__squad__town=xxk).exclude(department=profile.supervisor)
                   .order_by("code"))
     for inspector in others[:-12]:
-        Relation.objects.create(inspector=inspector, organisation=org, kind="kin", note="测试")
+        Relation.objects.get_or_create(inspector=inspector, organisation=org, defaults={"kind": "kin", "note": "测试"})
     plan = make_plan(cast.town_leader, xxk, mode="count", count=1000, recent_days=0)
     plans.plan_draw(actor=cast.town_leader, plan_id=plan.pk, seed=seed_of(1))
     tasks = drawn(plan)

@@ -33,7 +33,7 @@ def navigation(request):
         {"key": "incidents", "label": _("事件"), "url": reverse("incidents:list")},
         {"key": "registry", "label": _("基础信息"), "url": reverse("registry:search")},
         {"key": "window", "label": _("一窗口"), "url": reverse("onewindow:window")},
-        {"key": "team", "label": _("一队伍"), "url": reverse("enforcement:powers")},
+        {"key": "team", "label": _("一队伍"), "url": reverse("enforcement:cases")},
         {"key": "center", "label": _("一中心"), "url": reverse("command:dashboard")},
     ]
     if actor_can(user, "read_audit"):

@@ -10,4 +10,6 @@ SCHEDULE = [
     ("hall-days", 3600, "shanzhi.onewindow.tasks.close_hall_days"),
     ("calendar-coverage", 24 * 3600, "shanzhi.common.tasks.check_calendar_coverage"),
     ("prune-task-results", 24 * 3600, "shanzhi.common.tasks.prune_task_results"),
+    ("inspection-credit", 3600, "shanzhi.inspections.tasks.refresh_credit_grades"),
+    ("inspection-register", 24 * 3600, "shanzhi.inspections.tasks.fill_entity_register"),
 ]

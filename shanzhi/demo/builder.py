@@ -578,6 +578,11 @@ class DemoBuilder:
 
                 self.log("执法案件办理过程 …")
                 self.counts["penalty_cases"] += build_procedure(town=showcase, seed=self.seed)
+                from shanzhi.inspections import demo as inspections_demo
+
+                self.log("双随机一公开 …")
+                made = inspections_demo.build(now=self.now, seed=self.seed, log=self.log)
+                self.counts.update({f"inspection_{k}": v for k, v in made.items()})
         return self.counts
 
 

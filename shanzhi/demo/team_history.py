@@ -248,10 +248,62 @@ def build_procedure(*, town, seed: int = 2026, now=None) -> int:
                                 address=rng.choice(list(squad.grids.all())).name if squad.grids.exists() else "",
                                 at=now - dt.timedelta(days=rng.randint(1, 28), hours=rng.randint(0, 8)))
             made += 1
+        made += _officer_patrols(town=town, squads=squads, rng=rng, now=now)
         from shanzhi.cases.scan import scan_timers
 
         scan_timers(now=now)
     return made
+
+
+PATROL_FINDS = ["沿街商户在人行道上搭建遮阳棚并摆放货架", "居民楼顶新搭建彩钢板房一间，未见审批", "工地出入口车辆未冲洗，带泥上路",
+                "饭店后厨油烟管道直排，无净化设施", "河道边有人倾倒装修垃圾"]
+
+
+def _officer_patrols(*, town, squads, rng, now) -> int:
+    """A week of the squads' patrols on foot and by car (tracks, distance, time, checks), with a
+    few findings registered as leads on the spot."""
+    from shanzhi.enforcement import cases
+    from shanzhi.geo.models import Grid
+    from shanzhi.incidents.models import PatrolCheck, PatrolItem, PatrolRound
+    from shanzhi.incidents.services.patrols import track_length
+
+    items = list(PatrolItem.objects.filter(town=town, grid__isnull=True).order_by("code")[:6])
+    leads, rounds = 0, []
+    for squad in squads:
+        officers = [o for o in squad.officers.select_related("user").order_by("certificate_number")
+                    if o.certified(timezone.localtime(now).date())][1:4]
+        grids = list(Grid.objects.filter(parent__in=squad.grids.all(), is_active=True).order_by("code"))
+        if not grids:
+            continue
+        for d in range(1, 8):
+            for officer in officers[: 1 + d % 2]:
+                grid = rng.choice(grids)
+                day = timezone.localtime(now - dt.timedelta(days=d)).date()
+                start = dt.datetime.combine(day, dt.time(rng.choice([9, 14, 19]), rng.randrange(0, 60)),
+                                            tzinfo=timezone.get_current_timezone())
+                x, y, track = grid.center_lon, grid.center_lat, []
+                for k in range(rng.randrange(25, 50)):
+                    x = min(max(x + rng.uniform(-0.0012, 0.0012), grid.min_lon - 0.002), grid.max_lon + 0.002)
+                    y = min(max(y + rng.uniform(-0.001, 0.001), grid.min_lat - 0.002), grid.max_lat + 0.002)
+                    track.append([round(x, 7), round(y, 7), int(start.timestamp()) + k * 90])
+                rounds.append(PatrolRound(user=officer.user, grid=grid, started_at=start, track=track,
+                                          ended_at=start + dt.timedelta(seconds=len(track) * 90),
+                                          distance_m=int(track_length(track)), duration_s=len(track) * 90))
+    PatrolRound.objects.bulk_create(rounds, batch_size=500)
+    checks = []
+    for n, patrol in enumerate(rounds):
+        finding = n % 9 == 4 and items
+        for k, item in enumerate(items):
+            checks.append(PatrolCheck(round=patrol, item=item, ok=not (finding and k == 0),
+                                      checked_at=patrol.started_at + dt.timedelta(minutes=4 * k + 3),
+                                      note=PATROL_FINDS[n % len(PATROL_FINDS)] if finding and k == 0 else ""))
+        if finding:
+            cases.lead_register(actor=patrol.user, source="patrol", facts=f"【巡查·{items[0].name}】"
+                                + PATROL_FINDS[n % len(PATROL_FINDS)], town=town.pk, grid=patrol.grid,
+                                address=patrol.grid.name, patrol=patrol, at=patrol.started_at + dt.timedelta(minutes=5))
+            leads += 1
+    PatrolCheck.objects.bulk_create(checks, batch_size=2000)
+    return leads
 
 
 def _person(rng) -> str:

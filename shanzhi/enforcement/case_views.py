@@ -47,7 +47,26 @@ def case_list(request):
     counts = dict(seen.order_by().values_list("status").annotate(n=Count("id")))
     return render(request, "enforcement/cases.html", {
         "page": page, "status": status, "procedure": procedure, "q": q, "now": timezone.now(), "active": "team",
-        "statuses": [(v, label, counts.get(v, 0)) for v, label in Status.choices]})
+        "statuses": [(v, label, counts.get(v, 0)) for v, label in Status.choices],
+        "map": _map_data(request.user, seen)})
+
+
+def _map_data(user, seen) -> dict:
+    """Open cases by grid (a dot per grid, sized by count) and officers' patrols of the last 7 days."""
+    from shanzhi.incidents.models import PatrolRound
+
+    open_statuses = [s for s in Status.values if s not in ("closed", "archived", "not_filed")]
+    grids = (seen.filter(status__in=open_statuses, grid__isnull=False).order_by()
+             .values("grid__name", "grid__center_lon", "grid__center_lat").annotate(n=Count("id")))
+    towns = seen.order_by().values("town_id").distinct()
+    since = timezone.now() - dt.timedelta(days=7)
+    rounds = (PatrolRound.objects.filter(user__officer__squad__town_id__in=towns, started_at__gte=since)
+              .select_related("user").order_by("-started_at")[:60])
+    return {"grids": [{"name": g["grid__name"], "lon": g["grid__center_lon"], "lat": g["grid__center_lat"], "n": g["n"]}
+                      for g in grids[:500]],
+            "patrols": [{"who": str(r.user), "km": round(r.distance_m / 1000, 1), "min": r.duration_s // 60,
+                         "at": timezone.localtime(r.started_at).strftime("%m-%d %H:%M"), "url": f"/incidents/patrols/{r.pk}/",
+                         "track": [p[:2] for p in r.track[::3]]} for r in rounds]}
 
 
 def _offered(user, case) -> list[str]:

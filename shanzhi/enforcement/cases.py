@@ -222,7 +222,7 @@ def _squad_for(town, grid) -> Squad | None:
 
 @transaction.atomic
 def lead_register(*, actor, source: str, facts: str, town, grid=None, item=None, incident=None, party_name: str = "",
-                  address: str = "", at: dt.datetime | None = None) -> PenaltyCase:
+                  address: str = "", patrol=None, at: dt.datetime | None = None) -> PenaltyCase:
     """案源登记 by a certified officer of the town; the filing clock (15 working days) starts."""
     at = at or timezone.now()
     certified_officer(actor, timezone.localtime(at).date())
@@ -245,7 +245,7 @@ def lead_register(*, actor, source: str, facts: str, town, grid=None, item=None,
                                   label=_("本镇（街道）行使的处罚事项"), pk=item)
     case = PenaltyCase.objects.create(
         number=_number(at), source=source, town=town, grid=grid, item=item, incident=incident,
-        squad=_squad_for(town, grid), party_name=party_name.strip()[:120], facts=facts[:4000],
+        squad=_squad_for(town, grid), party_name=party_name.strip()[:120], facts=facts[:4000], patrol=patrol,
         address=address.strip()[:200], registered_at=at, registered_by=actor)
     Clocks(PENALTY, case, at).start("file", FILE_DAYS, "working_days", fresh=True)
     case.save(update_fields=["file_due"])

@@ -246,6 +246,8 @@ class PenaltyCase(TimeStamped):
                              related_name="cases")
     incident = models.ForeignKey("incidents.Incident", verbose_name=_("来源事件"), null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="penalty_cases")
+    patrol = models.ForeignKey("incidents.PatrolRound", verbose_name=_("巡查发现"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="penalty_cases")
     party_name = models.CharField(_("当事人"), max_length=120, blank=True)
     facts = models.TextField(_("案情摘要"))
     address = models.CharField(_("地点"), max_length=200, blank=True)

@@ -60,6 +60,20 @@ def on_duty(squad: Squad, day: dt.date):
     return DutyShift.objects.filter(squad=squad, day=day).select_related("officer__user").order_by("shift", "officer")
 
 
+def patrol_grids(actor):
+    """The grids an enforcement officer with a valid certificate patrols — the squad's first-level
+    grids and the grids inside them — or None for someone who is not such an officer."""
+    from django.db.models import Q
+
+    from shanzhi.geo.models import Grid
+
+    officer = Officer.objects.filter(user_id=getattr(actor, "pk", None), is_active=True).select_related("squad").first()
+    if officer is None or not officer.certified(timezone.localdate()):
+        return None
+    areas = officer.squad.grids.values("pk")
+    return Grid.objects.filter(Q(pk__in=areas) | Q(parent__in=areas))
+
+
 # --------------------------------------------------------------------------- the demo
 SQUAD_NAMES = ["第一中队（集镇片区）", "第二中队（东片区）", "第三中队（西片区）"]
 

@@ -37,7 +37,11 @@ def patrol_index(request):
         from django.db.models import Q
 
         qs = qs.filter(Q(user=request.user) | Q(grid_id__in=scope.grid_ids) | Q(grid__region_id__in=scope.region_ids))
-    my_grids = Grid.objects.filter(pk__in=scope.grid_ids, is_active=True).order_by("level", "code")
+    from shanzhi.enforcement.squads import patrol_grids
+
+    officer_grids = patrol_grids(request.user)
+    my_grids = (officer_grids if officer_grids is not None else Grid.objects.filter(pk__in=scope.grid_ids)) \
+        .filter(is_active=True).order_by("level", "code")
     page = Paginator(qs.order_by("-started_at"), 30).get_page(request.GET.get("page"))
     open_round = PatrolRound.objects.filter(user=request.user, ended_at__isnull=True).first()
     return render(request, "incidents/patrols.html", {"page": page, "my_grids": my_grids, "open_round": open_round,
@@ -75,7 +79,8 @@ def patrol_detail(request, pk: int):
     items = [(item, checks.get(item.id)) for item in patrols.items_for(patrol.grid)]
     return render(request, "incidents/patrol.html", {
         "patrol": patrol, "items": items, "error": error, "mine": patrol.user_id == request.user.pk,
-        "track": patrol.track, "active": "incidents", "done": sum(1 for _i, c in items if c)},
+        "track": patrol.track, "active": "incidents", "done": sum(1 for _i, c in items if c),
+        "leads": patrol.penalty_cases.order_by("registered_at")},
         status=400 if error else 200)
 
 

@@ -52,10 +52,13 @@ def _own_round(actor, round_id: int, *, lock: bool = True) -> PatrolRound:
 def patrol_start(*, actor, grid) -> PatrolRound:
     """Start a round in a grid of one's own (resolved through the actor's posts); an unfinished
     round of the same person is reused."""
-    if not permissions.roles_of(actor) & permissions.GRID_SIDE:
+    from shanzhi.enforcement.squads import patrol_grids
+
+    officer_grids = patrol_grids(actor)  # an enforcement officer patrols the squad's area
+    if officer_grids is None and not permissions.roles_of(actor) & permissions.GRID_SIDE:
         raise PermissionDenied(_("只能在自己负责的网格巡查"))
-    cell = references.resolve(Grid.objects.filter(pk__in=scope_for(actor).grid_ids, is_active=True), field="grid",
-                              label=_("巡查网格"), pk=grid)
+    allowed = Grid.objects.filter(pk__in=scope_for(actor).grid_ids) if officer_grids is None else officer_grids
+    cell = references.resolve(allowed.filter(is_active=True), field="grid", label=_("巡查网格"), pk=grid)
     open_round = PatrolRound.objects.filter(user=actor, ended_at__isnull=True).first()
     if open_round:
         return open_round
@@ -102,10 +105,18 @@ def patrol_check(*, actor, round_id: int, item_id: int, ok: bool, note: str = ""
         raise ValidationError({"item": _("该巡查事项不属于本网格")})
     if PatrolCheck.objects.filter(round=patrol, item=item).exists():
         raise Conflict(_("本次巡查已检查过该事项"))
-    incident = None
+    incident = lead = None
     if not ok:
         if not note.strip():
             raise ValidationError({"note": _("发现问题时请描述问题")})
+        from shanzhi.enforcement.squads import patrol_grids
+
+        if patrol_grids(actor) is not None:  # an officer's finding is a lead of the squad at once
+            from shanzhi.enforcement.cases import lead_register
+
+            lead = lead_register(actor=actor, source="patrol", facts=f"【巡查·{item.name}】{note.strip()}",
+                                 town=patrol.grid.town_id, grid=patrol.grid, address=patrol.grid.name, patrol=patrol)
+    if not ok and lead is None:
         point = (lon, lat) if lon is not None and lat is not None else (
             tuple(patrol.track[-1][:2]) if patrol.track else (patrol.grid.center_lon, patrol.grid.center_lat))
         incident, _created = incident_report(
@@ -115,7 +126,8 @@ def patrol_check(*, actor, round_id: int, item_id: int, ok: bool, note: str = ""
                                        incident=incident)
     audit.record(actor=actor, action="create", obj=check, region_id=patrol.grid.region_id,
                  object_repr=f"{patrol.grid.name} {item.name}",
-                 after={"round": patrol.pk, "item": item.code, "ok": ok, "incident": incident.number if incident else None})
+                 after={"round": patrol.pk, "item": item.code, "ok": ok, "incident": incident.number if incident else None,
+                        "lead": lead.number if lead else None})
     return check
 
 

@@ -69,6 +69,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{hall.name}：叫号屏 {base}/screen/ · 取号机 {base}/kiosk/")
         root = f"http://127.0.0.1:{port}"
         self.stdout.write(f"公开页面：办事指南 {root}/window/guide/ · 权责清单 {root}/team/powers/ · "
+                          f"行政处罚公示 {root}/team/public/ · 双随机抽查结果 {root}/inspections/public/ · "
                           f"随手拍 {root}/report/ · 注册网上办事账号 {root}/signup/")
         self.stdout.write("")
 
