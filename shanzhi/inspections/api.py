@@ -380,7 +380,12 @@ def plan_cancel(request, payload: CancelIn, plan_id: int = Path(..., ge=1, le=sc
     return _plan_detail(Plan.objects.select_related("region", "department").get(pk=p.pk))
 
 
-@router.get("/plans/{plan_id}/input", response={200: str, **schemas.READ_ONE}, summary="抽取底册（文本）")
+TEXT = {"responses": {"200": {"description": "抽取底册（UTF-8 文本）",
+                              "content": {"text/plain": {"schema": {"type": "string"}}}}}}
+
+
+@router.get("/plans/{plan_id}/input", response={200: str, **schemas.READ_ONE}, summary="抽取底册（文本）",
+            openapi_extra=TEXT)
 def plan_input(request, plan_id: int = Path(..., ge=1, le=schemas.MAX_ID)):
     p = _get_plan(request, plan_id)
     if p.status not in (PlanStatus.DRAWN, PlanStatus.PUBLISHED):
@@ -590,7 +595,7 @@ def public_plan(request, params: Query[PublicResultQuery], number: str = PlanNum
 
 
 @public.get("/public/plans/{number}/input", response={200: str, **PUBLIC_ERRORS}, auth=None,
-            summary="抽取底册（公开；用公示的种子和方法可重新运行抽取）")
+            summary="抽取底册（公开；用公示的种子和方法可重新运行抽取）", openapi_extra=TEXT)
 def public_input(request, number: str = PlanNumber):
     _throttle(request, 30)
     p = published_plans().filter(number=number).first()
