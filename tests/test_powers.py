@@ -79,9 +79,12 @@ def test_a_band_counted_on_the_building_cost_needs_the_cost(cast):
         check_fine(item, level="serious", amount=Decimal(25000), base=Decimal(200000))
 
 
-def test_the_team_menu_leads_to_the_power_list(cast):
+def test_the_team_menu_leads_to_the_cases_and_they_to_the_power_list(cast):
     page = login_page(cast.dispatcher)
-    assert 'href="/team/powers/"' in page
+    assert 'href="/team/cases/"' in page
+    from .conftest import login
+
+    assert 'href="/team/powers/"' in login(cast.dispatcher).get("/team/cases/").content.decode()
 
 
 def login_page(user):
