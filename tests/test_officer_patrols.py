@@ -32,7 +32,8 @@ def test_an_officer_patrols_the_squads_area_and_a_finding_is_a_lead(cast, xxk):
     assert check.incident is None and Incident.objects.count() == before
     page = login(officer).get(f"/incidents/patrols/{patrol.pk}/").content.decode()
     assert lead.number in page
-    listing = login(squad.leader).get("/team/cases/")
-    assert "team-map-data" in listing.content.decode()
-    assert mine.name in [g["name"] for g in listing.context["map"]["grids"]]
-    assert any(p["url"] == f"/incidents/patrols/{patrol.pk}/" for p in listing.context["map"]["patrols"])
+    assert "/team/cases/map.json" in login(squad.leader).get("/team/cases/").content.decode()
+    data = login(squad.leader).get("/team/cases/map.json").json()
+    assert mine.name in [g["name"] for g in data["grids"]]
+    assert any(p["url"] == f"/incidents/patrols/{patrol.pk}/" for p in data["patrols"])
+    assert login(cast.outsider).get("/team/cases/map.json").json()["grids"] == []

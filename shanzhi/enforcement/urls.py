@@ -11,6 +11,7 @@ urlpatterns = [
     path("squads/", views.squad_list, name="squads"),
     path("squads/<int:pk>/", views.squad_detail, name="squad"),
     path("cases/", case_views.case_list, name="cases"),
+    path("cases/map.json", case_views.case_map, name="case_map"),
     path("cases/<int:pk>/", case_views.case_detail, name="case"),
     path("cases/<int:pk>/act/<str:action>/", case_views.case_act, name="case_act"),
     path("cases/<int:pk>/doc/<int:doc>/", case_views.document, name="document"),
