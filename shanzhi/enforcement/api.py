@@ -162,8 +162,9 @@ def case_list(request, params: Query[PenaltyCaseQuery]):
     if params.status:
         qs = qs.filter(status=params.status)
     if params.q.strip():
-        q = params.q.strip()
-        qs = qs.filter(Q(number=q) | Q(party_name__contains=q) | Q(item__name__contains=q))
+        from .case_views import search
+
+        qs = qs.filter(search(params.q.strip()))
     rows = qs.order_by("-registered_at", "-id")[params.offset:params.offset + params.limit]
     return [_out(c) for c in rows]
 
