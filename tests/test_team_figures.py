@@ -52,6 +52,11 @@ def test_the_page_and_its_drill_down_and_an_outsider_sees_none(cast, xxk):
     assert page.status_code == 200
     text = page.content.decode()
     assert "按期率·作出决定" in text and "决定罚款（元）" in text and "第一中队" in text
+    from shanzhi.inspections.selectors import figures as inspection_figures
+
+    start, end = period()
+    shown = inspection_figures(cast.town_leader, start, end)
+    assert shown["planned"] > 0 and f'{shown["done"]} / {shown["planned"]}' in text  # 双随机 done against plan
     drill = login(cast.town_leader).get("/center/team/drill/decided/?days=365").content.decode()
     some = PenaltyCase.objects.filter(town=xxk, status="archived").first()
     assert some.number in drill

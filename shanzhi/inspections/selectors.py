@@ -122,3 +122,20 @@ def my_tasks(actor) -> QuerySet:
 def published_plans() -> QuerySet:
     return Plan.objects.select_related("region", "department").filter(status=PlanStatus.PUBLISHED) \
         .order_by("-published_at", "-id")
+
+
+def figures(actor, start, end) -> dict:
+    """Random inspections done against plan, for the command center's one-team page: the tasks of
+    the plans the actor may see whose inspection period overlaps [start, end)."""
+    from django.db.models import Count
+    from django.db.models import Q as _Q
+
+    from .kind import TASK
+    from .states import TaskStatus
+
+    tasks = TASK.visible(actor).filter(plan__period_start__lt=end.date(), plan__period_end__gte=start.date())
+    counts = tasks.aggregate(planned=Count("id"), done=Count("id", filter=_Q(status=TaskStatus.DONE)),
+                             problems=Count("id", filter=_Q(status=TaskStatus.DONE) & ~_Q(result="ok")),
+                             leads=Count("id", filter=_Q(lead__isnull=False)))
+    counts["rate"] = round(counts["done"] * 100 / counts["planned"], 1) if counts["planned"] else None
+    return counts
