@@ -257,3 +257,53 @@ def test_a_stranger_sees_nothing_and_learns_nothing(cast, xxk):
     resp = login(cast.outsider).post(f"/team/cases/{case.pk}/act/assign/", {"officers": [a.pk, b.pk]})
     assert resp.status_code == 404
     assert not PenaltyCase.objects.get(pk=case.pk).investigators.exists()
+
+
+# --------------------------------------------------------------------------- an outsider's findings
+def test_an_organisation_party_must_be_in_the_registry_and_odd_money_is_refused(cast, xxk):
+    case, squad, a, b = filed_case(cast, xxk)
+    proc.assign(actor=squad.leader, case_id=case.pk, officers=[a.pk, b.pk])
+    proc.add_evidence(actor=a.user, case_id=case.pk, kind="inspection", title="现场检查笔录", text="现场搭建彩钢棚")
+    common = dict(actor=a.user, case_id=case.pk, findings="未批先建", level="minor", penalty_types=["fine"],
+                  base="400000")
+    with pytest.raises(ValidationError, match="统一社会信用代码"):  # a person's name and phone typed as a company
+        proc.submit(**common, party_kind="org", party_name="张三丰 13905101234", fine="20000")
+    for odd in ("2e4", "2_0000", "٢٠٠٠٠", "20000.004", "2,0,0,0,0"):
+        with pytest.raises(ValidationError, match="金额"):
+            proc.submit(**common, party_kind="person", party_name="王某", fine=odd)
+    with pytest.raises(ValidationError, match="违法程度"):
+        proc.submit(**{**common, "level": "<b>x</b>"}, party_kind="person", party_name="王某", fine="20000")
+    done = proc.submit(**common, party_kind="person", party_name="王某", fine="２０,０００")
+    assert done.proposed_fine == Decimal("20000.00")
+
+
+def test_whoever_investigated_never_reviews_nor_decides_even_after_a_reassignment(cast, xxk):
+    case, squad, a, b = investigated(cast, xxk, at=None)
+    proc.send_back(actor=cast.town_leader, case_id=case.pk, reason="补充调查")
+    c, d = members(squad, 4)[2:4]
+    proc.assign(actor=squad.leader, case_id=case.pk, officers=[c.pk, d.pk])
+    proc.submit(actor=c.user, case_id=case.pk, findings="补充后", party_kind="person", party_name="王某",
+                level="minor", penalty_types=["fine"], base="400000", fine="20000")
+    assert not svc.is_investigator(a.user, PenaltyCase.objects.get(pk=case.pk))
+    assert svc.took_part(a.user, PenaltyCase.objects.get(pk=case.pk))
+    with pytest.raises(PermissionDenied):  # the first investigator cannot review it now
+        proc.legal_review(actor=a.user, case_id=case.pk, passed=True, opinion="同意")
+
+
+def test_a_second_submit_of_the_same_review_is_told_and_long_statements_are_kept(cast, xxk):
+    case, squad, a, b = investigated(cast, xxk, at=None)
+    seen = PenaltyCase.objects.get(pk=case.pk).version
+    proc.legal_review(actor=reviewer(xxk), case_id=case.pk, passed=True, opinion="同意", expected_version=seen)
+    with pytest.raises(Conflict):
+        proc.legal_review(actor=reviewer(xxk), case_id=case.pk, passed=False, opinion="不同意", expected_version=seen)
+    assert PenaltyCase.objects.get(pk=case.pk).legal_passed is True
+    proc.notify(actor=squad.leader, case_id=case.pk)
+    long = "当事人陈述：" + "因赶工期先建后报，" * 120
+    proc.statement(actor=a.user, case_id=case.pk, text=long)
+    assert case.steps.filter(action="statement").last().data["text"] == long.strip()
+    import datetime as _dt
+
+    proc.hearing_request(actor=a.user, case_id=case.pk)
+    with pytest.raises(ValidationError, match="正确的时间"):
+        proc.hearing_notice(actor=squad.leader, case_id=case.pk, place="听证室",
+                            hearing_at=_dt.datetime(9999, 12, 31, 23, 59, tzinfo=_dt.UTC))

@@ -60,6 +60,16 @@ def is_investigator(actor, case) -> bool:
     return case.investigators.filter(user_id=getattr(actor, "pk", None)).exists()
 
 
+def took_part(actor, case) -> bool:
+    """Whether the actor investigated this case at any time — assigned now, or earlier before a
+    reassignment (collected evidence, wrote the report): such a person neither reviews nor decides it."""
+    pk = getattr(actor, "pk", None)
+    return (is_investigator(actor, case) or case.evidence.filter(collected_by_id=pk).exists()
+            or case.steps.filter(action=Action.SUBMIT, actor_id=pk).exists()
+            or any(pk in (d or {}).get("users", []) for d in case.steps.filter(action=Action.ASSIGN)
+                   .values_list("data", flat=True)))
+
+
 class PenaltyKind(CaseKind):
     key = "penalty"
     label = _l("执法案件")
@@ -73,7 +83,9 @@ class PenaltyKind(CaseKind):
                "level", "proposed_fine", "major", "legal_passed", "outcome", "fine", "exception_reason",
                "service_method", "paid_amount", "late_charge", "suspended", "published_at", "serve_due", "pay_due",
                "publish_due")
-    assignment = ("squad_id",)
+    # Besides who holds it, the outcome of a move that keeps the status: a second submit of the same
+    # form (a review, a hearing date, a waiver, a suspension) meets a newer version and is told.
+    assignment = ("squad_id", "legal_passed", "hearing_at", "rights_waived", "suspended", "published_at")
 
     def _q(self, actor) -> Q:
         scope = scope_for(actor)
@@ -121,7 +133,7 @@ class PenaltyKind(CaseKind):
             officer = Officer.objects.filter(user_id=actor.pk).select_related("squad").first()
             if officer is None or not officer.legal_reviewer or officer.squad.town_id != case.town_id:
                 raise PermissionDenied(_("须由本镇（街道）的法制审核人员审核"))
-            if is_investigator(actor, case):
+            if took_part(actor, case):
                 raise PermissionDenied(_("办案人员不得审核本人承办的案件"))
             return
         who = WHO.get(action)
@@ -311,6 +323,7 @@ def case_file(*, actor, case_id, item=None, note: str = "", expected_version=Non
     m.clocks.start("decide", DECIDE_DAYS, "calendar_days", fresh=True)
     from .documents import issue_document
 
+    note = (note or "").strip()[:400]
     doc = issue_document(case, "filing", actor=actor, at=m.at, data={
         "item": case.item.name, "facts": case.facts, "party": case.party_name, "source": case.get_source_display(),
         "registered_at": case.registered_at.isoformat(), "note": note[:500]})

@@ -23,7 +23,7 @@ from shanzhi.cases.transition import open_move
 from shanzhi.common import audit, references
 
 from . import discretion
-from .cases import APPROVERS, PENALTY, _number, _roles, _squad_for, _tell, is_investigator
+from .cases import APPROVERS, PENALTY, _number, _roles, _squad_for, _tell, took_part
 from .documents import issue_document
 from .models import (
     Evidence,
@@ -78,13 +78,27 @@ def _text(value, field: str, label: str, *, required: bool = True, limit: int = 
     return value
 
 
+def _level(level) -> str:
+    if level not in Level.values:
+        raise _err("level", _("请选择违法程度"), "invalid")
+    return level
+
+
 def _money(value, field: str, label: str, *, required: bool = True) -> Decimal | None:
     if value in (None, ""):
         if required:
             raise _err(field, _("请填写%(l)s") % {"l": label}, "required")
         return None
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", str(value)).strip()  # fullwidth digits from a Chinese keyboard
+    if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d{1,2})?", text):
+        text = text.replace(",", "")  # thousands separators, only where they belong
+    if not re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,2})?", text):
+        raise _err(field, _("%(l)s须为金额（元），最多两位小数") % {"l": label}, "invalid")
     try:
-        amount = Decimal(str(value).replace(",", "").strip())
+        amount = Decimal(text)
     except (InvalidOperation, ValueError):
         raise _err(field, _("%(l)s须为金额（元）") % {"l": label}, "invalid") from None
     if not amount.is_finite() or amount < 0:
@@ -222,7 +236,7 @@ def assign(*, actor, case_id, officers, expected_version=None, at=None) -> Penal
         raise _err("investigators", _("调查取证须由两名以上持有效执法证的执法人员进行"), "too_few")
     case.investigators.set(chosen)
     m.finish(note=_("办案人员：%(o)s") % {"o": "、".join(f"{o.user}（{o.certificate_number}）" for o in chosen)},
-             data={"officers": [o.certificate_number for o in chosen]})
+             data={"officers": [o.certificate_number for o in chosen], "users": [o.user_id for o in chosen]})
     return case
 
 
@@ -276,9 +290,12 @@ def submit(*, actor, case_id, findings: str, party_kind: str, party_name: str = 
         raise _err("party_kind", _("请选择当事人类型"), "required")
     case.party_kind = party_kind
     org = _party_org(actor, case.town_id, party_org) if party_kind == PartyKind.ORGANISATION else None
+    if party_kind == PartyKind.ORGANISATION and org is None:
+        raise _err("party_org", _("当事单位须填写统一社会信用代码（实有单位库中的单位）"), "required")
     case.party_org = org
     case.party_name = org.name if org else _text(party_name, "party_name", _("当事人"), limit=120)
     types = _types(penalty_types, case.item)
+    _level(level)
     base = _money(base, "base", _("计罚基数"), required=False)
     fine = _money(fine, "fine", _("拟罚款金额"), required=False)
     exception_reason = _text(exception_reason, "exception_reason", _("超出裁量基准的理由"), required=False, limit=1000)
@@ -328,7 +345,7 @@ def notify(*, actor, case_id, note: str = "", expected_version=None, at=None) ->
     m = _move(case_id, Action.NOTIFY, actor, at, expected_version)
     case = m.case
     _need(case, actor, lead=True, on=_local_day(m.at))
-    if is_investigator(actor, case):
+    if took_part(actor, case):
         raise PermissionDenied(_("办案人员不能审核本人调查的案件，请由中队长或分管负责人审核"))
     if case.major and case.legal_passed is not True:
         raise Conflict(_("重大案件须经法制审核通过后方可告知") if case.legal_passed is None
@@ -358,7 +375,8 @@ def statement(*, actor, case_id, text: str, waive: bool = False, expected_versio
         if case.status != Status.NOTICE:
             raise Conflict(_("当事人已申请听证，不能再记录放弃"), code="not_allowed_in_state")
         case.rights_waived = True
-    m.finish(note=(_("当事人书面放弃陈述申辩和听证：") if waive else _("陈述申辩：")) + text[:500])
+    m.finish(note=(_("当事人书面放弃陈述申辩和听证：") if waive else _("陈述申辩：")) + text[:450],
+             data={"text": text})
     return case
 
 
@@ -390,6 +408,8 @@ def hearing_notice(*, actor, case_id, hearing_at: dt.datetime, place: str, expec
     _need(case, actor, lead=True, on=_local_day(m.at))
     if not isinstance(hearing_at, dt.datetime):
         raise _err("hearing_at", _("请填写听证时间"), "required")
+    if not 2000 <= hearing_at.year <= 2100:
+        raise _err("hearing_at", _("请填写正确的时间"), "invalid")
     if timezone.is_naive(hearing_at):
         hearing_at = timezone.make_aware(hearing_at)
     if (_local_day(hearing_at) - _local_day(m.at)).days < HEARING_NOTICE_DAYS:
@@ -420,8 +440,9 @@ def hearing_held(*, actor, case_id, record: str, expected_version=None, at=None)
             "t": timezone.localtime(case.hearing_at).strftime("%Y-%m-%d %H:%M")}, code="too_early")
     record = _text(record, "record", _("听证笔录摘要"), limit=4000)
     case.hearing_held_at = m.at
-    m.clocks.resume("decide")
-    m.finish(note=_("听证笔录：") + record[:500], due=case.decide_due)
+    if not case.suspended:  # a suspension (testing, appraisal) still running keeps the clock paused
+        m.clocks.resume("decide")
+    m.finish(note=_("听证笔录：") + record[:450], due=case.decide_due, data={"record": record})
     return case
 
 
@@ -459,7 +480,7 @@ def decide(*, actor, case_id, outcome: str, level: str = "", penalty_types=(), f
     m = _move(case_id, Action.DECIDE, actor, at, expected_version)
     case, on = m.case, _local_day(m.at)
     _need(case, actor, lead=True, on=on)
-    if is_investigator(actor, case):
+    if took_part(actor, case):
         raise PermissionDenied(_("办案人员不能对本人调查的案件作出决定"))
     if case.status == Status.HEARING:
         raise Conflict(_("当事人已申请听证，须在听证举行后方可作出决定"), code="hearing_pending")
@@ -474,6 +495,7 @@ def decide(*, actor, case_id, outcome: str, level: str = "", penalty_types=(), f
     case.outcome = outcome
     if outcome == Outcome.PENALTY:
         types = _types(penalty_types, case.item)
+        _level(level)
         base = _money(base, "base", _("计罚基数"), required=False)
         fine = _money(fine, "fine", _("罚款金额"), required=False)
         exception_reason = _text(exception_reason, "exception_reason", _("超出裁量基准的理由"), required=False,
@@ -661,6 +683,8 @@ def simple_penalty(*, actor, partner, item, town=None, party_kind: str, party_na
     if party_kind not in PartyKind.values:
         raise _err("party_kind", _("请选择当事人类型"), "required")
     org = _party_org(actor, town.pk, party_org) if party_kind == PartyKind.ORGANISATION else None
+    if party_kind == PartyKind.ORGANISATION and org is None:
+        raise _err("party_org", _("当事单位须填写统一社会信用代码（实有单位库中的单位）"), "required")
     party_name = org.name if org else _text(party_name, "party_name", _("当事人"), limit=120)
     facts = _text(facts, "facts", _("违法事实"))
     if penalty_type not in (PenaltyType.WARNING, PenaltyType.FINE):
