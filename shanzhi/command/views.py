@@ -146,6 +146,7 @@ def appraisal(request):
 def team(request):
     """The enforcement bureau's figures (一队伍), with the period and drill-down of the incidents."""
     from shanzhi.enforcement import figures
+    from shanzhi.inspections.selectors import figures as inspection_figures
 
     _guard(request)
     town = request.GET.get("town", "")[:12]
@@ -157,18 +158,8 @@ def team(request):
     return render(request, "command/team.html", {
         "figures": figures.compute(qs, start, end), "squads": figures.per_squad(qs, start, end),
         "officers": figures.per_officer(qs, start, end), "label": label, "towns": town_list(actor=request.user),
-        "town": town, "query": request.GET.urlencode(), "active": "center", "inspections": _inspection_figures(
-            request.user, start, end)})
-
-
-def _inspection_figures(user, start, end):
-    """Random inspections done against plan, when the inspections app offers them."""
-    try:
-        from shanzhi.inspections import selectors as inspection_selectors
-    except ImportError:  # pragma: no cover — the app is part of the product
-        return None
-    figure = getattr(inspection_selectors, "figures", None)
-    return figure(user, start, end) if figure else None
+        "town": town, "query": request.GET.urlencode(), "active": "center",
+        "inspections": inspection_figures(request.user, start, end)})
 
 
 @login_required

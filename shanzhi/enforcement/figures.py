@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from shanzhi.cases.models import Timer
@@ -145,14 +145,12 @@ def per_officer(qs, start, end, now=None, limit: int = 30) -> list[dict]:
     ids = cohort(qs, start, end).values("pk")
     through = PenaltyCase.investigators.through
     decided = Q(penaltycase__status__in=DECIDED)
-    rows = (through.objects.filter(penaltycase__in=ids)
-            .values("officer_id", "officer__user__display_name", "officer__certificate_number", "officer__squad__name")
-            .annotate(cases=Count("penaltycase"), decided=Count("penaltycase", filter=decided),
-                      fines=Sum("penaltycase__fine", filter=decided))
-            .order_by("-cases", "officer__certificate_number")[:limit])
-    rows = [{"user__display_name": r["officer__user__display_name"], "certificate_number":
-             r["officer__certificate_number"], "squad__name": r["officer__squad__name"], **r} for r in rows]
-    return list(rows)
+    return list(through.objects.filter(penaltycase__in=ids)
+                .values(name=F("officer__user__display_name"), certificate=F("officer__certificate_number"),
+                        squad=F("officer__squad__name"))
+                .annotate(cases=Count("penaltycase"), decided=Count("penaltycase", filter=decided),
+                          fines=Sum("penaltycase__fine", filter=decided))
+                .order_by("-cases", "certificate")[:limit])
 
 
 def scoped_cases(actor, town_code: str = ""):
@@ -163,5 +161,3 @@ def scoped_cases(actor, town_code: str = ""):
         qs = qs.filter(town__code=town_code)
     return qs
 
-
-__all__ = ["compute", "drill", "per_squad", "per_officer", "scoped_cases", "PenaltyCase"]

@@ -23,7 +23,7 @@ from shanzhi.cases.transition import open_move
 from shanzhi.common import audit, references
 
 from . import discretion
-from .cases import APPROVERS, PENALTY, _number, _roles, _squad_for, _tell, took_part
+from .cases import APPROVERS, PENALTY, _number, _roles, _squad_for, took_part
 from .documents import issue_document
 from .models import (
     Evidence,
@@ -37,7 +37,6 @@ from .models import (
 )
 from .squads import certified_officer
 from .states import (
-    DECIDE_DAYS,
     HEARING_NOTICE_DAYS,
     HEARING_REQUEST_DAYS,
     LATE_RATE,
@@ -733,18 +732,3 @@ def simple_penalty(*, actor, partner, item, town=None, party_kind: str, party_na
                  after={"number": case.number, "procedure": "simple", "fine": str(amount), "document": doc.number})
     _credit(case)
     return case
-
-
-def decide_due_left(case, now) -> dt.timedelta | None:
-    """How long the decision clock has left (paused clocks keep what they had)."""
-    from shanzhi.cases.models import Timer
-
-    t = Timer.objects.filter(kind=PENALTY.key, case_id=case.pk, stage="decide", stopped_at__isnull=True).first()
-    if t is None:
-        return None
-    return t.left if t.paused_at else (t.due - now if t.due else None)
-
-
-__all__ = ["assign", "add_evidence", "submit", "legal_review", "send_back", "notify", "statement", "hearing_request",
-           "hearing_notice", "hearing_held", "suspend", "resume", "decide", "serve", "pay", "close", "archive",
-           "publish", "simple_penalty", "late_charge", "amount_due", "hearing_right", "DECIDE_DAYS", "_tell"]

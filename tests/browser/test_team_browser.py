@@ -16,40 +16,18 @@ until the late payment are moved back, as the calendar would."""
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from .conftest import shot
-from .test_window_browser import act, sign_in
+from .test_window_browser import act, server_db, users  # noqa: F401 — the shared fixtures
 
 pytestmark = pytest.mark.browser
 TOWN = "徐霞客镇"
 LOCAL = ZoneInfo("Asia/Shanghai")
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde" \
       b"\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
-
-
-@pytest.fixture(scope="module")
-def team_db(data_dir):
-    con = sqlite3.connect(data_dir / "shanzhi.sqlite3", timeout=15)
-    yield con
-    con.close()
-
-
-@pytest.fixture(scope="module")
-def pages(browser, server):
-    opened = {}
-
-    def get(username):
-        if username not in opened:
-            opened[username] = sign_in(browser, server, username)
-        return opened[username]
-
-    yield get
-    for page in opened.values():
-        page.context.close()
 
 
 def one(con, sql, *args):
@@ -79,8 +57,8 @@ def back(con, sql, *args):
     con.commit()
 
 
-def test_an_illegal_structure_from_the_grid_to_a_published_penalty(server, pages, team_db, tmp_path):
-    con = team_db
+def test_an_illegal_structure_from_the_grid_to_a_published_penalty(server, users, server_db, tmp_path):  # noqa: F811
+    con = server_db
     incident_id, = one(con, "select i.id from incidents_incident i join geo_region t on t.id = i.town_id "
                             "join incidents_incidentclass c on c.id = i.subclass_id where t.name = ? "
                             "and i.status not in ('closed', 'archived', 'voided', 'merged') and i.grid_id is not null "
@@ -90,7 +68,7 @@ def test_an_illegal_structure_from_the_grid_to_a_published_penalty(server, pages
     first, = one(con, "select u.username from enforcement_officer o join accounts_user u on u.id = o.user_id "
                       "where o.certificate_valid_until > date('now', '+60 day') and o.legal_reviewer = 0 "
                       "and u.username like 'officer%' order by u.username desc limit 1")
-    page = pages(first)
+    page = users(first)
     page.goto(f"{server}/incidents/{incident_id}/")
     with page.expect_navigation():
         page.click("#penalty-lead button[type=submit]")
@@ -104,7 +82,7 @@ def test_an_illegal_structure_from_the_grid_to_a_published_penalty(server, pages
     item_label, = one(con, "select name from enforcement_penaltyitem where written_out = 1 and violation like "
                            "'未取得建设工程规划许可证进行建设，尚可%'")
 
-    boss = pages(leader)
+    boss = users(leader)
     boss.goto(f"{server}/team/cases/{case_id}/")
     boss.select_option("form.act-file select[name=item]", label=item_label)
     act(boss, "file")
@@ -120,7 +98,7 @@ def test_an_illegal_structure_from_the_grid_to_a_published_penalty(server, pages
     boss.locator("form.act-assign label.check", has_text=b_cert).locator("input").check()
     act(boss, "assign")
 
-    officer = pages(a)
+    officer = users(a)
     officer.goto(f"{server}/team/cases/{case_id}/")
     photo = tmp_path / "shed.png"
     photo.write_bytes(PNG)
@@ -176,7 +154,7 @@ def test_an_illegal_structure_from_the_grid_to_a_published_penalty(server, pages
     act(boss, "hearing_held")
     assert status(boss) == "听证结束待决定"
 
-    town_leader = pages("town_leader")
+    town_leader = users("town_leader")
     town_leader.goto(f"{server}/team/cases/{case_id}/")
     form = town_leader.locator("form.act-decide")
     form.locator("select[name=outcome]").select_option("penalty")
@@ -231,13 +209,13 @@ def test_an_illegal_structure_from_the_grid_to_a_published_penalty(server, pages
     assert number in boss.inner_text("#penalty-lead")
 
 
-def test_a_fine_on_the_spot_closes_there(server, pages, team_db):
-    con = team_db
+def test_a_fine_on_the_spot_closes_there(server, users, server_db):  # noqa: F811
+    con = server_db
     squad_id, = one(con, "select s.id from enforcement_squad s join geo_region t on t.id = s.town_id "
                          "where t.name = ? order by s.name limit 1", TOWN)
     _leader, a, b = squad_people(con, squad_id)
     b_label, = one(con, "select u.display_name from accounts_user u where u.username = ?", b)
-    page = pages(a)
+    page = users(a)
     page.goto(f"{server}/team/simple/")
     page.locator("select[name=partner]").select_option(label=next(
         o for o in page.locator("select[name=partner] option").all_inner_texts() if o.startswith(b_label)))
