@@ -33,6 +33,7 @@ STATUSES = [("lead", 3), ("filed", 6), ("review", 2), ("notice", 2), ("hearing",
 FACTS = ["沿街商户占道经营", "未经审批搭建彩钢棚", "餐饮油烟直排", "工地扬尘未覆盖", "建筑垃圾乱倒", "擅自设置户外广告",
          "违法占用耕地建房", "渣土车沿途遗撒"]
 SURNAMES = "王李张刘陈杨黄赵周吴徐孙朱马胡郭林何高罗"
+RARE = ["欧阳", "司马", "诸葛", "上官", "江阴市霞光", "端木"]  # match nothing or a handful: the worst case for a scan
 
 
 def grow(target: int) -> int:
@@ -67,11 +68,13 @@ def grow(target: int) -> int:
             town = showcase if busy else rng.choice(towns)
             pool = items if busy else other_items[town.pk]
             decided = status in ("decided", "executing", "executed", "closed", "archived")
+            party = rng.choice(SURNAMES) + "某" if rng.random() < 0.97 else \
+                rng.choice(["江阴市", "无锡"]) + rng.choice(["徐霞客", "马镇", "峭岐"]) + rng.choice(["建材", "餐饮", "物流"]) + "有限公司"
             rows.append(PenaltyCase(
                 number=f"XZCFB{n:09d}", status=status, source=rng.choice(["incident", "patrol", "complaint"]),
                 town=town, squad=squad, grid_id=rng.choice(grids[squad.pk]) if squad and grids[squad.pk] else None,
                 item_id=rng.choice(pool) if status != "lead" and pool else None,
-                party_name=rng.choice(SURNAMES) + "某", facts=rng.choice(FACTS), registered_at=at,
+                party_name=party, facts=rng.choice(FACTS), registered_at=at,
                 filed_at=at + dt.timedelta(days=2) if status not in ("lead", "not_filed") else None,
                 file_due=at + dt.timedelta(days=21), decide_due=at + dt.timedelta(days=92),
                 decided_at=at + dt.timedelta(days=40) if decided else None, outcome="penalty" if decided else "",
@@ -107,6 +110,10 @@ def bench_pages(n: int = 200):
     ids = list(PenaltyCase.objects.filter(town=showcase).values_list("pk", flat=True)[:: 97])
     demo_ids = list(PenaltyCase.objects.filter(town=showcase, documents__isnull=False).values_list("pk", flat=True)
                     .distinct())
+    from shanzhi.enforcement.listing import token
+
+    tokens = [token(c) for c in PenaltyCase.objects.filter(pk__in=ids[::5]).only("pk", "registered_at")]
+    days = [(dt.date.today() - dt.timedelta(days=rng.randint(1, 1000))).isoformat() for _ in range(100)]
     print(f"penalty cases: {PenaltyCase.objects.count():,} ({PenaltyCase.objects.filter(town=showcase).count():,} "
           f"in 徐霞客镇)")
     for who, user in users.items():
@@ -128,8 +135,11 @@ def bench_pages(n: int = 200):
             ("case list, first page", lambda t=timed: t("/team/cases/")),
             ("case list by status", lambda t=timed: t("/team/cases/", {"status": rng.choice(["filed", "executing",
                                                                                              "archived"])})),
-            ("case list, later pages", lambda t=timed: t("/team/cases/", {"page": rng.randint(2, 400)})),
-            ("case list, search a party", lambda t=timed: t("/team/cases/", {"q": rng.choice(SURNAMES) + "某"})),
+            ("case list, a deep page (older →)", lambda t=timed: t("/team/cases/", {"before": rng.choice(tokens)})),
+            ("case list, newer ← from deep", lambda t=timed: t("/team/cases/", {"after": rng.choice(tokens)})),
+            ("case list, jump to a date", lambda t=timed: t("/team/cases/", {"until": rng.choice(days)})),
+            ("case list, search a party (2 chars)", lambda t=timed: t("/team/cases/", {"q": rng.choice(SURNAMES) + "某"})),
+            ("case list, search a rare name", lambda t=timed: t("/team/cases/", {"q": rng.choice(RARE)})),
             ("case page (bulk case)", lambda t=timed: t(f"/team/cases/{rng.choice(ids)}/")),
             ("case page (demo case, full record)", lambda t=timed: t(f"/team/cases/{rng.choice(demo_ids)}/")),
             ("REST case list", lambda t=timed: t("/api/v1/team/cases", {"limit": 50})),

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "shanzhi.onewindow",
     "shanzhi.enforcement",
     "shanzhi.inspections",
+    "shanzhi.assistance",
+    "shanzhi.mutualaid",
     "shanzhi.command",
     "shanzhi.api",
     "shanzhi.demo",

@@ -36,6 +36,8 @@ urlpatterns = [
     path("window/", include("shanzhi.onewindow.urls")),
     path("team/", include("shanzhi.enforcement.urls")),
     path("inspections/", include("shanzhi.inspections.urls")),
+    path("assistance/", include("shanzhi.assistance.urls")),
+    path("mutualaid/", include("shanzhi.mutualaid.urls")),
     path("verify/copy/", onewindow_views.verify_copy, name="verify_copy"),
     path("verify/<str:number>/", onewindow_views.verify, name="verify"),
     path("verify/<str:number>/qr.svg", onewindow_views.verify_qr, name="verify_qr"),

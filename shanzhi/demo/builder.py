@@ -583,6 +583,14 @@ class DemoBuilder:
                 self.log("双随机一公开 …")
                 made = inspections_demo.build(now=self.now, seed=self.seed, log=self.log)
                 self.counts.update({f"inspection_{k}": v for k, v in made.items()})
+                from shanzhi.assistance import demo as assistance_demo
+
+                self.log("社会救助 …")
+                self.counts.update(assistance_demo.build(now=self.now, seed=self.seed, log=self.log))
+                from shanzhi.mutualaid import demo as mutualaid_demo
+
+                self.log("福村宝村级医疗互助 …")
+                self.counts.update(mutualaid_demo.build(now=self.now, seed=self.seed, log=self.log))
         return self.counts
 
 

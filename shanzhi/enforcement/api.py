@@ -27,6 +27,7 @@ from shanzhi.common.ratelimit import client_ip, hit
 from . import cases as svc
 from . import procedure as proc
 from .cases import PENALTY
+from .listing import EPOCH, parse, token
 from .models import PenaltyCase, PenaltyDocument
 from .states import Status
 
@@ -86,6 +87,7 @@ class PenaltyCaseOut(Schema):
     fine: str | None
     major: bool
     url: str
+    cursor: str = Field(description="翻页位置：作为 before 传入，取此案之前登记的案件")
 
 
 class PenaltyCaseDetailOut(PenaltyCaseOut):
@@ -118,7 +120,7 @@ def _out(c: PenaltyCase) -> dict:
             "item_code": c.item.code if c.item_id else None, "item": c.item.name if c.item_id else None,
             "party_kind": c.party_kind, "party_name": c.party_name, "facts": c.facts, "version": c.version,
             "registered_at": c.registered_at, "due": PENALTY.current_due(c), "fine": _money(c.fine), "major": c.major,
-            "url": PENALTY.url(c)}
+            "url": PENALTY.url(c), "cursor": token(c)}
 
 
 def _detail(c: PenaltyCase) -> dict:
@@ -154,6 +156,8 @@ class PenaltyCaseQuery(Schema):
     q: str = Field("", max_length=40, pattern=NoControl)
     offset: int = Field(0, ge=0, le=schemas.MAX_OFFSET)
     limit: int = Field(50, ge=1, le=200)
+    before: str = Field("", max_length=32, pattern=r"^([0-9]{1,17}\.[0-9]{1,12})?$",
+                        description="只列此位置之前登记的案件（上一页最后一件的 cursor），翻到任意深度代价相同")
 
 
 @router.get("/cases", response={200: list[PenaltyCaseOut], **schemas.READ_LIST}, summary="执法案件列表（按管辖范围）")
@@ -165,6 +169,9 @@ def case_list(request, params: Query[PenaltyCaseQuery]):
         from .case_views import search
 
         qs = qs.filter(search(params.q.strip()))
+    if params.before:
+        at, pk = parse(params.before) or (EPOCH, 0)
+        qs = qs.filter(Q(registered_at__lt=at) | Q(registered_at=at, pk__lt=pk))
     rows = qs.order_by("-registered_at", "-id")[params.offset:params.offset + params.limit]
     return [_out(c) for c in rows]
 

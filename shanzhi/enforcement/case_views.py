@@ -7,11 +7,11 @@ import datetime as dt
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,6 +20,7 @@ from shanzhi.common import params
 from shanzhi.common.errors import error_text
 
 from . import cases as svc
+from . import listing
 from . import procedure as proc
 from .cases import PENALTY
 from .models import Evidence, Officer, PenaltyItem, PenaltyType
@@ -44,12 +45,19 @@ def case_list(request):
     if q:
         qs = qs.filter(search(q))
     counts = status_counts(request.user, seen)
-    paginator = Paginator(qs.order_by("-registered_at", "-id"), 30)
-    if not q and procedure == "":  # the total is already known: one count query fewer on a busy town
-        paginator.count = counts.get(status, 0) if status in Status.values else sum(counts.values())
-    page = paginator.get_page(request.GET.get("page"))
+    if q or procedure:
+        total, more = listing.capped_count(qs)
+    else:  # already known from the cached counts: one count query fewer on a busy town
+        total, more = (counts.get(status, 0) if status in Status.values else sum(counts.values())), False
+    until = request.GET.get("until", "")
+    before = listing.parse(request.GET.get("before")) or listing.day_start(until)
+    rows, older, newer = listing.keyset(qs, before=before, after=listing.parse(request.GET.get("after")))
+    keep = {k: v for k, v in (("status", status), ("procedure", procedure), ("q", q)) if v}
     return render(request, "enforcement/cases.html", {
-        "page": page, "status": status, "procedure": procedure, "q": q, "now": timezone.now(), "active": "team",
+        "rows": rows, "older": urlencode({**keep, "before": older}) if older else "",
+        "newer": urlencode({**keep, "after": newer}) if newer else "", "first": urlencode(keep),
+        "total": total, "more": more, "until": until if before and "before" not in request.GET else "",
+        "status": status, "procedure": procedure, "q": q, "now": timezone.now(), "active": "team",
         "statuses": [(v, label, counts.get(v, 0)) for v, label in Status.choices]})
 
 
@@ -83,7 +91,7 @@ def search(q: str) -> Q:
     """A case number, a party's name or an item's name: the items (a few hundred) are looked up
     first, so each part is a condition on the case's own indexed columns."""
     items = list(PenaltyItem.objects.filter(name__contains=q).values_list("pk", flat=True)[:500])
-    return Q(number=q) | Q(party_name__contains=q) | Q(item_id__in=items)
+    return Q(number=q) | listing.party_contains(q) | Q(item_id__in=items)
 
 
 COUNTS_TTL = 30
