@@ -113,7 +113,7 @@ def bench_pages(n: int = 200):
     from shanzhi.enforcement.listing import token
 
     tokens = [token(c) for c in PenaltyCase.objects.filter(pk__in=ids[::5]).only("pk", "registered_at")]
-    days = [(dt.date.today() - dt.timedelta(days=rng.randint(1, 1000))).isoformat() for _ in range(100)]
+    days = [(dt.datetime.now(dt.UTC).date() - dt.timedelta(days=rng.randint(1, 1000))).isoformat() for _ in range(100)]
     print(f"penalty cases: {PenaltyCase.objects.count():,} ({PenaltyCase.objects.filter(town=showcase).count():,} "
           f"in 徐霞客镇)")
     for who, user in users.items():

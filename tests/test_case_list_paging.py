@@ -9,7 +9,6 @@ import pytest
 from django.utils import timezone
 
 from shanzhi.enforcement.models import PenaltyCase
-from shanzhi.geo.models import Region
 
 from .conftest import login
 

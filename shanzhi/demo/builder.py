@@ -277,6 +277,8 @@ class DemoBuilder:
             ("auditor", "卞文清", Role.AUDITOR, {"region": self.county}, {}),
             ("citizen", "李明", Role.CITIZEN, {}, {}),
             ("outsider", "华建平", Role.TOWN_LEADER, {"region": huashi}, {}),
+            ("county_civil", "陆文娟", Role.CIVIL_AFFAIRS, {"region": self.county}, {}),
+            ("village_aide", "许春燕", Role.CIVIL_AFFAIRS, {"region": home_l1.region}, {}),
         ]
         self.cast = []
         users, posts = [], []

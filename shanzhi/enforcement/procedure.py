@@ -9,7 +9,7 @@ through the same scope, and bad input changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -21,6 +21,7 @@ from shanzhi.cases.clocks import Clocks
 from shanzhi.cases.errors import Conflict
 from shanzhi.cases.transition import open_move
 from shanzhi.common import audit, references
+from shanzhi.common.money import parse_money
 
 from . import discretion
 from .cases import APPROVERS, PENALTY, _number, _roles, _squad_for, took_part
@@ -84,27 +85,7 @@ def _level(level) -> str:
 
 
 def _money(value, field: str, label: str, *, required: bool = True) -> Decimal | None:
-    if value in (None, ""):
-        if required:
-            raise _err(field, _("请填写%(l)s") % {"l": label}, "required")
-        return None
-    import re
-    import unicodedata
-
-    text = unicodedata.normalize("NFKC", str(value)).strip()  # fullwidth digits from a Chinese keyboard
-    if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d{1,2})?", text):
-        text = text.replace(",", "")  # thousands separators, only where they belong
-    if not re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,2})?", text):
-        raise _err(field, _("%(l)s须为金额（元），最多两位小数") % {"l": label}, "invalid")
-    try:
-        amount = Decimal(text)
-    except (InvalidOperation, ValueError):
-        raise _err(field, _("%(l)s须为金额（元）") % {"l": label}, "invalid") from None
-    if not amount.is_finite() or amount < 0:
-        raise _err(field, _("%(l)s须为不小于 0 的金额") % {"l": label}, "invalid")
-    if amount > Decimal("999999999999"):
-        raise _err(field, _("%(l)s过大") % {"l": label}, "invalid")
-    return amount.quantize(CENT, ROUND_HALF_UP)
+    return parse_money(value, field, label, required=required)
 
 
 def _local_day(at: dt.datetime) -> dt.date:
