@@ -47,14 +47,41 @@ def level(actor) -> int | None:
     return value
 
 
-def staff_q(actor, *, region: str = "region") -> Q:
-    """Assistance records in the actor's civil-affairs jurisdiction (nothing for other posts)."""
+def civil_region_ids(actor) -> frozenset[int] | None:
+    """The regions under the actor's civil-affairs posts only (another post of the same person —
+    a dispatcher's, say — widens nothing here); None means unrestricted."""
     scope = scope_for(actor)
     if scope.unrestricted:
+        return None
+    cached = getattr(actor, "_assist_regions", None)
+    if cached is not None:
+        return cached
+    ids: frozenset[int] = frozenset()
+    if Role.CIVIL_AFFAIRS in scope.roles:
+        from shanzhi.accounts.models import Post
+        from shanzhi.common.jurisdiction import _subtree_ids
+        from shanzhi.geo.models import Region
+
+        paths = set(Post.objects.filter(user_id=actor.pk, role=Role.CIVIL_AFFAIRS, is_active=True,
+                                        region__isnull=False).values_list("region__path", flat=True))
+        ids = frozenset(_subtree_ids(Region, paths))
+    actor._assist_regions = ids
+    return ids
+
+
+def staff_q(actor, *, region: str = "region") -> Q:
+    """Assistance records in the actor's civil-affairs jurisdiction (nothing for other posts)."""
+    ids = civil_region_ids(actor)
+    if ids is None:
         return Q()
-    if Role.CIVIL_AFFAIRS not in scope.roles or not scope.region_ids:
+    if not ids:
         return Q(pk__in=[])
-    return Q(**{f"{region}_id__in": scope.region_ids})
+    return Q(**{f"{region}_id__in": ids})
+
+
+def in_staff_scope(actor, region_id) -> bool:
+    ids = civil_region_ids(actor)
+    return ids is None or region_id in ids
 
 
 def _need(actor, at_most: int, message: str) -> None:
@@ -88,18 +115,16 @@ class AssistanceKind(CaseKind):
             staff_q(actor) | Q(submitted_by_id=getattr(actor, "pk", None)))
 
     def acts_on(self, actor, case):
-        scope = scope_for(actor)
-        if scope.unrestricted or case.submitted_by_id == getattr(actor, "pk", None):
+        if case.submitted_by_id == getattr(actor, "pk", None):
             return True
-        return Role.CIVIL_AFFAIRS in scope.roles and case.region_id in scope.region_ids
+        return in_staff_scope(actor, case.region_id)
 
     def permit(self, actor, action, case):
         if action == Action.WITHDRAW:
             if case.submitted_by_id == actor.pk or level(actor) is not None:
                 return
             raise PermissionDenied(_("只有申请人或民政工作人员可以撤回申请"))
-        if level(actor) is None or not self.acts_on(actor, case) or (
-                case.submitted_by_id == actor.pk and Role.CIVIL_AFFAIRS not in _roles(actor)):
+        if level(actor) is None or not in_staff_scope(actor, case.region_id):
             raise PermissionDenied(_("须由民政（社会救助）工作人员办理"))
         if action in FIELD_MOVES:
             return
@@ -183,8 +208,7 @@ class AlertKind(CaseKind):
         return Alert.objects.filter(staff_q(actor))
 
     def acts_on(self, actor, case):
-        scope = scope_for(actor)
-        return scope.unrestricted or (Role.CIVIL_AFFAIRS in scope.roles and case.region_id in scope.region_ids)
+        return in_staff_scope(actor, case.region_id)
 
     def permit(self, actor, action, case):
         if level(actor) is None:

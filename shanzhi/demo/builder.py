@@ -588,7 +588,8 @@ class DemoBuilder:
                 from shanzhi.assistance import demo as assistance_demo
 
                 self.log("社会救助 …")
-                self.counts.update(assistance_demo.build(now=self.now, seed=self.seed, log=self.log))
+                self.counts.update(assistance_demo.build(now=self.now, seed=self.seed, log=self.log,
+                                                              scale=self.scale_name))
                 from shanzhi.mutualaid import demo as mutualaid_demo
 
                 self.log("福村宝村级医疗互助 …")
