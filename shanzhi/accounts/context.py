@@ -20,6 +20,7 @@ def navigation(request):
             {"key": "certificates", "label": _("我的证照"), "url": reverse("onewindow:certificates")},
             {"key": "appointments", "label": _("预约取号"), "url": reverse("onewindow:appointments")},
             {"key": "report", "label": _("随手拍"), "url": reverse("public_report")},
+            {"key": "assistance", "label": _("社会救助申请"), "url": reverse("assistance:mine")},
         ]
         from shanzhi.notify.models import Message
 
@@ -36,6 +37,8 @@ def navigation(request):
         {"key": "team", "label": _("一队伍"), "url": reverse("enforcement:cases")},
         {"key": "center", "label": _("一中心"), "url": reverse("command:dashboard")},
     ]
+    if user.is_superuser or Role.CIVIL_AFFAIRS in roles:
+        items.insert(7, {"key": "assistance", "label": _("社会救助"), "url": reverse("assistance:desk")})
     if actor_can(user, "read_audit"):
         items.append({"key": "audit", "label": _("审计日志"), "url": reverse("common:audit")})
     if user.is_staff:

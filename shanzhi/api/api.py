@@ -11,6 +11,7 @@ from ninja import Field, NinjaAPI, Path, Query, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from shanzhi.assistance import api as assistance_api
 from shanzhi.cases.api import router as cases_router
 from shanzhi.cases.errors import Conflict
 from shanzhi.common.coords import CoordinateError
@@ -194,3 +195,4 @@ api.add_router("/inspections", inspections_api.public)
 api.add_router("/inspections", inspections_api.router)
 api.add_router("/team", enforcement_api.public)
 api.add_router("/team", enforcement_api.router)
+api.add_router("/assistance", assistance_api.router)

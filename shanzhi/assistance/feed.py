@@ -138,6 +138,12 @@ def ingest(rows, *, source: str, via: str = "api", batch: str = "", at: dt.datet
                 except IntegrityError:  # the same record arrived concurrently: look again
                     if attempt == 2:
                         raise
+    if result.received:
+        audit.record(actor=actor if getattr(actor, "pk", None) else None, action="import",
+                     object_type="assistance.signal", object_id=(batch or via)[:40], object_repr=_("部门数据批次"), at=at,
+                     after={"source": source, "via": via, "received": result.received, "accepted": result.accepted,
+                            "duplicates": result.duplicates, "unmatched": result.unmatched, "alerts": result.alerts,
+                            "errors": len(result.errors)})
     return result
 
 

@@ -427,6 +427,7 @@ def payment_lists(request):
     totals = rows.aggregate(n=Sum("lines_count"), t=Sum("total"), h=Sum("held"))
     return render(request, "assistance/payments.html", {
         **CTX, "lists": rows, "month": month_d, "months": months, "totals": totals, "level": lv,
+        "county": lv == COUNTY, "town_up": lv <= TOWN,
         "next_month": services.next_month(timezone.localdate()), "error": request.GET.get("error", "")[:200]})
 
 
@@ -455,7 +456,8 @@ def payment_detail(request, pk: int, error: str = "", status: int = 200):
     if state in PaymentLine.State.values:
         lines = lines.filter(state=state)
     return render(request, "assistance/payment.html", {
-        **CTX, "pl": pl, "lines": lines[:500], "level": lv, "error": error, "state": state,
+        **CTX, "pl": pl, "lines": lines[:500], "level": lv, "county": lv == COUNTY, "town_up": lv <= TOWN,
+        "error": error, "state": state,
         "states": PaymentLine.State.choices, "corrections": pl.corrections.select_related("by", "line")}, status=status)
 
 

@@ -1,0 +1,476 @@
+"""Social assistance: a household file, an application through the village agent, the means test
+shown line by line, public notice with objections, the county's confirmation, the next month's
+payment list; a member in two households refused with the other named; the medical-insurance
+feed counted once; payment lists with duplicate holds, approval and recorded corrections; and
+the scoping that keeps assistance records inside civil affairs and their jurisdiction."""
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from shanzhi.accounts.models import Post, User
+from shanzhi.accounts.roles import Role
+from shanzhi.api.models import ApiKey
+from shanzhi.assistance import feed, means, payments, services
+from shanzhi.assistance.models import (
+    Alert,
+    AlertRule,
+    Beneficiary,
+    Correction,
+    Family,
+    Group,
+    Member,
+    PaymentLine,
+    PaymentList,
+    Program,
+    Signal,
+    Standard,
+)
+from shanzhi.cases.errors import Conflict
+from shanzhi.common import crypto
+from shanzhi.common.models import AuditLog
+from shanzhi.geo.models import Region
+from shanzhi.registry.models import Person
+
+pytestmark = pytest.mark.django_db
+
+
+# ------------------------------------------------------------------------------- helpers
+def free_people(region, n=1, exclude=()):
+    """Registry people of a village who are in no household file yet."""
+    taken = Member.objects.filter(left_at__isnull=True).values("person_id")
+    qs = Person.objects.filter(region=region).exclude(pk__in=taken).exclude(pk__in=[p.pk for p in exclude])
+    people = list(qs.order_by("id")[:n])
+    assert len(people) == n, "the demo village has too few free people"
+    return people
+
+
+def unmasked(page: bytes) -> str:
+    """A page without its per-request CSRF token."""
+    return re.sub(r'(csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+', r"\1", page.decode())
+
+
+def program(code):
+    return Program.objects.get(code=code)
+
+
+def aide_village(cast):
+    return Region.objects.get(pk=cast.village_aide.posts.get(role=Role.CIVIL_AFFAIRS).region_id)
+
+
+def poor_family(cast, *, members=2, monthly_income=Decimal("1000")):
+    """A family of ``members`` in the aide's village whose 12-month wage income is
+    ``monthly_income`` a month (the means test's window)."""
+    village = aide_village(cast)
+    people = free_people(village, members)
+    fam = services.open_family(actor=cast.village_aide, head=people[0], address=f"{village.name}12号")
+    for p in people[1:]:
+        services.add_member(actor=cast.village_aide, family_id=fam.pk, person=p, relation="配偶")
+    w0, w1 = means.window(timezone.localdate())
+    services.add_income(actor=cast.village_aide, family_id=fam.pk, kind="wage", start=w0, end=w1,
+                        amount=monthly_income * 12, note="打零工")
+    return Family.objects.get(pk=fam.pk)
+
+
+def standard(fam):
+    return means.standard_for("dibao", fam.region, timezone.localdate()).amount
+
+
+def to_notice(cast, fam, code="DB01"):
+    app = services.submit(actor=cast.village_aide, family=fam.pk, program=program(code).pk, channel="agent",
+                          reason="丈夫突发脑梗住院，家中无其他收入来源")
+    services.accept(actor=cast.civil_affairs, case_id=app.pk, note="材料齐全")
+    services.record_visit(actor=cast.village_aide, case_id=app.pk, present="本人、配偶", housing="自有平房两间",
+                          findings="家中无存款，配偶长期卧床", companions="村委委员")
+    services.run_assessment(actor=cast.village_aide, case_id=app.pk)
+    services.propose(actor=cast.civil_affairs, case_id=app.pk, note="符合条件，同意公示")
+    app.refresh_from_db()
+    return app
+
+
+def unknown_id_number() -> str:
+    """A well-formed ID number no one in the registry has."""
+    from stdnum.cn import ric
+
+    for seq in range(100, 999):
+        body = f"32028119800101{seq:03d}"
+        number = body + ric.calc_check_digit(body)
+        if not Person.objects.filter(id_bidx=crypto.blind_index("id", number)).exists():
+            return number
+    raise AssertionError("no free number")
+
+
+def civil_officer_elsewhere(town_name="华士镇"):
+    town = Region.objects.get(name=town_name, level=Region.Level.TOWN)
+    user = User.objects.create(username=f"civil-{town.pk}", display_name="外镇民政员")
+    Post.objects.create(user=user, role=Role.CIVIL_AFFAIRS, region=town)
+    return user
+
+
+# ------------------------------------------------------------------------------- the whole loop
+def test_an_application_runs_to_next_months_payment_list(cast):
+    fam = poor_family(cast, members=2, monthly_income=Decimal("1000"))
+    app = to_notice(cast, fam)
+    assert app.status == "notice" and app.notice_until > timezone.now() + dt.timedelta(days=6)
+    s = standard(fam)
+    latest = app.assessment
+    # per capita 1000 / 2 = 500; the 低保 gap pays (standard − 500) × 2, rounded up to the yuan
+    assert latest.per_capita == Decimal("500.00") and latest.eligible and latest.group == Group.DIBAO
+    assert latest.benefit == (s - 500) * 2
+    labels = [ln["label"] for ln in latest.lines]
+    assert "月人均收入" in labels and any("低保标准" in la for la in labels)
+
+    with pytest.raises(Conflict, match="届满"):
+        services.notice_end(actor=cast.civil_affairs, case_id=app.pk)
+    later = timezone.now() + dt.timedelta(days=8)
+    services.notice_end(actor=cast.civil_affairs, case_id=app.pk, at=later)
+    with pytest.raises(PermissionDenied):  # the town does not confirm its own proposal
+        services.confirm(actor=cast.civil_affairs, case_id=app.pk, at=later)
+    services.confirm(actor=cast.county_civil, case_id=app.pk, at=later, note="同意纳入低保")
+    app.refresh_from_db()
+    ben = Beneficiary.objects.get(application=app)
+    first = services.next_month(timezone.localdate(later))
+    assert app.status == "approved" and ben.start_month == first and ben.amount == latest.benefit
+    assert Family.objects.get(pk=fam.pk).group == Group.DIBAO
+
+    payments.run(month=first.isoformat()[:7], actor=cast.civil_affairs, towns=[fam.town_id],
+                 programs=[app.program_id], at=later)
+    line = PaymentLine.objects.get(beneficiary=ben, month=first)
+    assert line.state == "pending" and line.amount == ben.amount and line.plist.state == "draft"
+
+
+def test_the_means_test_counts_only_members_living_together_and_subtracts_rigid_expenses(cast):
+    fam = poor_family(cast, members=2, monthly_income=Decimal("1600"))
+    away = free_people(fam.region, 1)[0]
+    services.add_member(actor=cast.village_aide, family_id=fam.pk, person=away, relation="子女",
+                        lives_together=False)
+    s = standard(fam)
+    result = means.assess(Family.objects.get(pk=fam.pk), program("DB01"))
+    assert result.members == 2 and result.per_capita == Decimal("800.00")  # the son away is not counted
+    w0, w1 = means.window(timezone.localdate())
+    services.add_expense(actor=cast.village_aide, family_id=fam.pk, kind="medical", incurred_on=w1, total="60000",
+                         self_paid="14400")
+    deep = means.assess(Family.objects.get(pk=fam.pk), program("DB03"))
+    # (1600 × 12 − 14400) / 12 / 2 = 200 a person after rigid expenses
+    assert deep.per_capita_after == Decimal("200.00")
+    assert deep.per_capita < s * Decimal("1.5")
+    assert any("刚性支出" in ln["label"] for ln in deep.lines)
+
+
+def test_deep_assistance_grades_by_spending_and_stops_at_the_cap(cast):
+    fam = poor_family(cast, members=3, monthly_income=Decimal("2000"))
+    _w0, w1 = means.window(timezone.localdate())
+    services.add_expense(actor=cast.village_aide, family_id=fam.pk, kind="medical", incurred_on=w1,
+                         total="900000", self_paid="600000", note="白血病骨髓移植")
+    result = means.assess(Family.objects.get(pk=fam.pk), program("YL07"))
+    assert result.benefit == Decimal("150000")  # the source's cap
+    assert any("封顶" in (ln["label"] + ln["note"]) for ln in result.lines)
+
+
+def test_a_member_of_another_household_is_refused_with_that_household_named(cast):
+    first = poor_family(cast, members=2)
+    second = poor_family(cast, members=1)
+    other = first.members.exclude(person=first.head).get().person
+    with pytest.raises(ValidationError) as exc:
+        services.add_member(actor=cast.village_aide, family_id=second.pk, person=other, relation="配偶")
+    assert exc.value.error_dict["person"][0].code == "in_other_family"
+    text = str(exc.value)
+    assert first.number in text and first.region.name in text and first.head.name not in text  # masked
+    assert second.members.filter(left_at__isnull=True).count() == 1  # nothing changed
+    # after leaving the first, the person may join
+    m = first.members.get(person=other)
+    services.remove_member(actor=cast.village_aide, family_id=first.pk, member_id=m.pk, reason="离婚后迁出")
+    services.add_member(actor=cast.village_aide, family_id=second.pk, person=other, relation="配偶")
+
+
+def test_objection_upheld_goes_back_to_investigation_and_blocks_the_end_of_notice(cast):
+    app = to_notice(cast, poor_family(cast))
+    obj = services.record_objection(actor=cast.village_aide, case_id=app.pk, text="该户儿子在城里有商品房")
+    later = timezone.now() + dt.timedelta(days=8)
+    with pytest.raises(Conflict, match="异议"):
+        services.notice_end(actor=cast.civil_affairs, case_id=app.pk, at=later)
+    services.answer_objection(actor=cast.civil_affairs, case_id=app.pk, objection_id=obj.pk, upheld=True,
+                              answer="经核实儿子名下有房，需重新核对")
+    app.refresh_from_db()
+    assert app.status == "reviewing"
+
+
+def test_bad_input_is_refused_and_changes_nothing(cast):
+    fam = poor_family(cast, members=1)
+    before = fam.incomes.count()
+    for kw, field in [({"amount": "十二"}, "amount"), ({"amount": "-5"}, "amount"),
+                      ({"start": "2026-13-01"}, "start"), ({"kind": "lottery"}, "kind")]:
+        args = {"kind": "wage", "start": "2026-01-01", "end": "2026-06-30", "amount": "600", **kw}
+        with pytest.raises(ValidationError) as exc:
+            services.add_income(actor=cast.village_aide, family_id=fam.pk, **args)
+        assert field in exc.value.error_dict
+    assert fam.incomes.count() == before
+    with pytest.raises(ValidationError):
+        services.update_family(actor=cast.village_aide, family_id=fam.pk, account="12ab")
+    with pytest.raises(ValidationError):  # a program that does not exist
+        services.submit(actor=cast.village_aide, family=fam.pk, program=999999, reason="x")
+
+
+# ------------------------------------------------------------------------------- scoping
+def test_assistance_is_for_civil_affairs_inside_their_jurisdiction(cast, client_for):
+    fam = poor_family(cast, members=1)
+    outsider = civil_officer_elsewhere()
+    missing = Family.objects.order_by("-pk").first().pk + 1000
+    assert client_for(outsider).get(f"/assistance/families/{fam.pk}/").status_code == 404
+    a = client_for(outsider).get(f"/assistance/families/{fam.pk}/").content
+    b = client_for(outsider).get(f"/assistance/families/{missing}/").content
+    assert unmasked(a) == unmasked(b)  # outside looks exactly like missing
+    with pytest.raises(ValidationError) as out:
+        services.find_person(outsider, id_number=fam.head.id_number, name=fam.head.name)
+    with pytest.raises(ValidationError) as nope:
+        services.find_person(outsider, id_number=unknown_id_number(), name="不存在")
+    assert str(out.value) == str(nope.value)
+    # a grid worker or the town leader, not civil affairs, does not see the desk at all
+    for user in (cast.grid_worker, cast.outsider, cast.citizen):
+        assert client_for(user).get("/assistance/").status_code == 404
+        assert client_for(user).get(f"/assistance/families/{fam.pk}/").status_code == 404
+    # the county sees it; the village aide of another village does not
+    assert client_for(cast.county_civil).get(f"/assistance/families/{fam.pk}/").status_code == 200
+
+
+def test_a_write_naming_a_family_elsewhere_is_not_found(cast):
+    fam = poor_family(cast, members=1)
+    outsider = civil_officer_elsewhere()
+    with pytest.raises(ValidationError) as exc:
+        services.add_income(actor=outsider, family_id=fam.pk, kind="wage", start="2026-01-01", end="2026-01-31",
+                            amount="100")
+    assert "family" in exc.value.error_dict
+    with pytest.raises(ValidationError):
+        services.submit(actor=outsider, family=fam.pk, program=program("DB01").pk, reason="代申请")
+
+
+# ------------------------------------------------------------------------------- concurrency
+def test_a_stale_version_is_told_not_applied(cast, client_for):
+    fam = poor_family(cast, members=1)
+    app = services.submit(actor=cast.village_aide, family=fam.pk, program=program("LS01").pk, channel="agent",
+                          reason="火灾")
+    old = app.version
+    services.accept(actor=cast.civil_affairs, case_id=app.pk, expected_version=old)
+    r = client_for(cast.civil_affairs).post(f"/assistance/applications/{app.pk}/act/not_accept/",
+                                           {"version": old, "reason": "材料不全"})
+    assert r.status_code == 409 and "刷新" in r.content.decode()
+    app.refresh_from_db()
+    assert app.status == "reviewing"
+
+
+# ------------------------------------------------------------------------------- the feed
+def settlement(person, ext, self_paid, day=None):
+    return {"external_id": ext, "id_number": person.id_number, "occurred_on": (day or timezone.localdate()).isoformat(),
+            "total": str(self_paid * 3), "self_paid": str(self_paid), "detail": {"hospital": "江阴市人民医院",
+                                                                                  "diagnosis": "急性心肌梗死"}}
+
+
+def test_a_large_bill_raises_one_alert_and_a_record_sent_twice_counts_once(cast):
+    fam = poor_family(cast, members=1)
+    Family.objects.filter(pk=fam.pk).update(group=Group.DIBAO)
+    rule = AlertRule.objects.filter(source="medical", group=Group.DIBAO).order_by("threshold").first()
+    big = (rule.threshold or Decimal(5000)) + 1
+    rows = [settlement(fam.head, "YB-T-0001", big), settlement(fam.head, "YB-T-0002", Decimal(100))]
+    first = feed.ingest(rows, source="medical", batch="T1", actor=cast.admin)
+    assert first.accepted == 2 and first.alerts == 1 and first.duplicates == 0
+    again = feed.ingest(rows, source="medical", batch="T2", actor=cast.admin)
+    assert again.accepted == 0 and again.duplicates == 2 and again.alerts == 0
+    assert Signal.objects.filter(external_id__startswith="YB-T-").count() == 2
+    alert = Alert.objects.get(person=fam.head)
+    assert alert.status == "open" and alert.verify_due and alert.family_id == fam.pk
+    assert fam.expenses.filter(kind="medical").count() == 2  # the bill is in the household file
+    # a further bill in the window raises no second alert for the same rule
+    more = feed.ingest([settlement(fam.head, "YB-T-0003", big)], source="medical", actor=cast.admin)
+    assert more.alerts == 0
+
+
+def test_bad_feed_rows_are_reported_by_row_and_the_good_ones_kept(cast):
+    fam = poor_family(cast, members=1)
+    rows = [settlement(fam.head, "YB-B-1", Decimal(50)),
+            {"external_id": "YB-B-2", "id_number": "123", "occurred_on": "2026-01-01", "total": "1", "self_paid": "1"},
+            {**settlement(fam.head, "YB-B-3", Decimal(50)), "self_paid": "999999"},
+            {**settlement(fam.head, "YB-B-4", Decimal(50)), "occurred_on": "2099-01-01"},
+            {"external_id": "YB-B-5", "id_number": "11010519491231002X", "occurred_on": timezone.localdate().isoformat(),
+             "total": "10", "self_paid": "5"}]
+    r = feed.ingest(rows, source="medical", actor=cast.admin)
+    assert r.accepted == 2 and r.unmatched == 1
+    assert sorted((e["row"], e["field"]) for e in r.errors) == [(2, "id_number"), (3, "self_paid"),
+                                                                (4, "occurred_on")]
+    assert not Signal.objects.filter(external_id__in=["YB-B-2", "YB-B-3", "YB-B-4"]).exists()
+
+
+def test_the_feed_api_needs_a_key_with_the_permission_and_is_idempotent(cast, client):
+    fam = poor_family(cast, members=1)
+    body = {"source": "medical", "records": [
+        {"external_id": "YB-API-1", "id_number": fam.head.id_number, "occurred_on": timezone.localdate().isoformat(),
+         "total": "300.00", "self_paid": "120.50", "hospital": "江阴市中医院"}]}
+    _key, raw = ApiKey.issue("测试医保接口")
+    r = client.post("/api/v1/assistance/signals", body, content_type="application/json", HTTP_X_API_KEY=raw)
+    assert r.status_code == 403  # a key without the feed permission
+    assert client.post("/api/v1/assistance/signals", body, content_type="application/json").status_code == 401
+    yibao = User.objects.get(username="svc_yibao")
+    k2, raw2 = ApiKey.issue("医保结算推送")
+    k2.user.user_permissions.add(*yibao.user_permissions.all())
+    for expected in (1, 0):
+        r = client.post("/api/v1/assistance/signals", body, content_type="application/json", HTTP_X_API_KEY=raw2)
+        assert r.status_code == 200, r.content
+        assert r.json()["accepted"] == expected and r.json()["received"] == 1
+    bad = {**body, "records": [{**body["records"][0], "occurred_on": "not a date"}]}
+    assert client.post("/api/v1/assistance/signals", bad, content_type="application/json",
+                       HTTP_X_API_KEY=raw2).status_code == 400
+    assert AuditLog.objects.filter(action__in=["import", "create"], actor=k2.user).exists()
+
+
+def test_the_village_aide_verifies_an_alert_and_opens_an_application_from_it(cast, client_for):
+    fam = poor_family(cast, members=1)
+    Family.objects.filter(pk=fam.pk).update(group=Group.EDGE)
+    rule = AlertRule.objects.filter(source="medical", group=Group.EDGE).order_by("threshold").first()
+    feed.ingest([settlement(fam.head, "YB-V-1", (rule.threshold or Decimal(5000)) + 500)], source="medical",
+                actor=cast.admin)
+    alert = Alert.objects.get(person=fam.head)
+    page = client_for(cast.village_aide).get(f"/assistance/alerts/{alert.pk}/").content.decode()
+    assert alert.number in page and fam.head.id_number not in page
+    c = client_for(cast.village_aide)
+    r = c.post(f"/assistance/alerts/{alert.pk}/act/verify/", {"version": alert.version, "present": "本人",
+                                                               "housing": "平房", "findings": "心梗术后，无力支付"})
+    assert r.status_code == 302
+    alert.refresh_from_db()
+    r = c.post(f"/assistance/alerts/{alert.pk}/act/apply/", {"version": alert.version,
+                                                              "program": program("LS01").pk, "reason": alert.reason})
+    assert r.status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == "applied" and alert.application.channel == "alert"
+    assert alert.application.family_id == fam.pk
+
+
+# ------------------------------------------------------------------------------- payments
+def enrol(fam, code, amount="500", start=None):
+    p = program(code)
+    return Beneficiary.objects.create(family=fam, program=p, town=fam.town, region=fam.region, members=1,
+                                      amount=Decimal(amount), start_month=start or timezone.localdate().replace(day=1))
+
+
+def test_two_programs_of_one_exclusive_group_hold_the_line_as_a_duplicate(cast):
+    fam = poor_family(cast, members=1)
+    month = services.next_month(services.next_month(timezone.localdate()))
+    enrol(fam, "DB01", start=month)
+    enrol(fam, "TK01", start=month)
+    payments.run(month=month.isoformat()[:7], actor=cast.civil_affairs, towns=[fam.town_id])
+    lines = PaymentLine.objects.filter(family=fam, month=month)
+    assert lines.count() == 2
+    held = [ln for ln in lines if ln.state == "held"]
+    assert len(held) >= 1 and all("重复" in ln.flag or "互斥" in ln.flag for ln in held)
+
+
+def test_an_approved_list_changes_only_by_a_recorded_correction(cast, client_for):
+    fam = poor_family(cast, members=1)
+    month = services.next_month(services.next_month(services.next_month(timezone.localdate())))
+    enrol(fam, "DB01", amount="640", start=month)
+    services.update_family(actor=cast.village_aide, family_id=fam.pk, bank="江苏江阴农村商业银行",
+                           account="6231234567890123456")
+    payments.run(month=month.isoformat()[:7], actor=cast.civil_affairs, towns=[fam.town_id],
+                 programs=[program("DB01").pk])
+    line = PaymentLine.objects.get(family=fam, month=month)
+    pl = line.plist
+    with pytest.raises(PermissionDenied):
+        payments.approve(actor=cast.civil_affairs, plist_id=pl.pk)  # the county approves
+    with pytest.raises(Conflict):
+        payments.export(actor=cast.county_civil, plist_id=pl.pk, fmt="csv")  # not before approval
+    payments.approve(actor=cast.county_civil, plist_id=pl.pk, expected_version=pl.version)
+    # a rerun leaves the approved list as it is
+    Beneficiary.objects.filter(pk=line.beneficiary_id).update(amount=Decimal("999"))
+    payments.run(month=month.isoformat()[:7], actor=cast.civil_affairs, towns=[fam.town_id],
+                 programs=[program("DB01").pk])
+    line.refresh_from_db()
+    assert line.amount == Decimal("640") and PaymentList.objects.get(pk=pl.pk).state == "approved"
+    with pytest.raises((Conflict, ValidationError)):
+        payments.release(actor=cast.civil_affairs, line_id=line.pk, reason="x")
+    with pytest.raises(ValidationError):
+        payments.correct(actor=cast.county_civil, line_id=line.pk, reason="", amount="700")
+    payments.correct(actor=cast.county_civil, line_id=line.pk, reason="标准调整补差", amount="700")
+    line.refresh_from_db()
+    c = Correction.objects.get(line=line)
+    assert line.amount == Decimal("700") and c.before["amount"] == "640.00" and c.by == cast.county_civil
+    assert PaymentList.objects.get(pk=pl.pk).total >= Decimal("700")
+    data, _ctype, name = payments.export(actor=cast.county_civil, plist_id=pl.pk, fmt="csv")
+    text = data.decode("utf-8-sig")
+    assert "6231234567890123456" in text and "700.00" in text and name.endswith(".csv")
+    assert AuditLog.objects.filter(action="reveal", actor=cast.county_civil).exists()
+    # the town sees the list but its page offers no bank file
+    page = client_for(cast.civil_affairs).get(f"/assistance/payments/{pl.pk}/").content.decode()
+    assert "6231234567890123456" not in page and "bank.xlsx" not in page
+    # reconciliation: every pending line answered, an unknown one refused
+    with pytest.raises(ValidationError):
+        payments.reconcile(actor=cast.county_civil, plist_id=pl.pk, rows=[{"line": "999999999", "result": "成功"}])
+    lines = list(PaymentList.objects.get(pk=pl.pk).lines.exclude(state__in=["void", "held"]))
+    payments.reconcile(actor=cast.county_civil, plist_id=pl.pk,
+                       rows=[{"line": str(ln.pk), "result": "成功", "ref": f"B{ln.pk}"} for ln in lines])
+    assert PaymentList.objects.get(pk=pl.pk).state == "reconciled"
+
+
+def test_a_stopped_enrolment_is_not_paid_and_resumes_with_its_history(cast):
+    fam = poor_family(cast, members=1)
+    month = services.next_month(services.next_month(timezone.localdate())) + dt.timedelta(days=0)
+    ben = enrol(fam, "DB03", start=month)
+    services.set_enrolment(actor=cast.civil_affairs, beneficiary_id=ben.pk, stop=True, reason="外出务工收入增加，待复核")
+    payments.run(month=month.isoformat()[:7], actor=cast.civil_affairs, towns=[fam.town_id],
+                 programs=[program("DB03").pk])
+    assert not PaymentLine.objects.filter(beneficiary=ben).exists()
+    with pytest.raises(PermissionDenied):
+        services.set_enrolment(actor=cast.village_aide, beneficiary_id=ben.pk, stop=False, reason="复核")
+    services.set_enrolment(actor=cast.civil_affairs, beneficiary_id=ben.pk, stop=False, reason="复核后恢复")
+    ben.refresh_from_db()
+    assert ben.state == "active" and [h["reason"] for h in ben.history][-2:] == ["外出务工收入增加，待复核", "复核后恢复"]
+
+
+# ------------------------------------------------------------------------------- pages
+def test_the_public_notice_board_shows_masked_names_only(cast, client):
+    fam = poor_family(cast, members=2)
+    app = to_notice(cast, fam)
+    page = client.get(f"/assistance/notice/{fam.region.code}/").content.decode()
+    assert app.number in page and fam.head.name not in page and fam.head.name[0] in page
+    assert fam.head.id_number not in page and fam.head.id_number[-4:] not in page
+    assert "丈夫突发脑梗" not in page  # no reason on a public board
+    assert client.get("/assistance/notice/000000000000/").status_code == 404
+
+
+def test_every_page_opens_for_its_roles(cast, client_for):
+    fam = poor_family(cast, members=1)
+    app = to_notice(cast, fam)
+    pl = PaymentList.objects.filter(town=fam.town).first()
+    alert = Alert.objects.filter(town=fam.town).first()
+    pages = ["/assistance/", "/assistance/families/", f"/assistance/families/{fam.pk}/", "/assistance/applications/",
+             f"/assistance/applications/{app.pk}/", "/assistance/alerts/", "/assistance/payments/",
+             "/assistance/catalog/", "/assistance/signals/import/", "/assistance/families/new/", "/assistance/apply/"]
+    if pl:
+        pages.append(f"/assistance/payments/{pl.pk}/")
+    if alert:
+        pages.append(f"/assistance/alerts/{alert.pk}/")
+    for user in (cast.civil_affairs, cast.county_civil):
+        c = client_for(user)
+        for url in pages:
+            r = c.get(url)
+            assert r.status_code == 200, (user.username, url, r.status_code)
+    detail = client_for(cast.civil_affairs).get(f"/assistance/applications/{app.pk}/").content.decode()
+    assert "means-lines" in detail and "月人均收入" in detail and "公示中" in detail
+    assert "社会救助" in client_for(cast.civil_affairs).get("/").content.decode()
+
+
+def test_a_resident_applies_online_and_sees_only_where_it_stands(cast, client_for):
+    village = aide_village(cast)
+    person = free_people(village, 1)[0]
+    c = client_for(cast.citizen)
+    r = c.post("/assistance/apply/", {"program": program("LS01").pk, "name": person.name,
+                                      "id_number": person.id_number, "reason": "家中失火，房屋烧毁"})
+    assert r.status_code == 302, r.content.decode()[:500]
+    page = c.get(r["Location"]).content.decode()
+    assert "待受理" in page and "means-lines" not in page
+    wrong = c.post("/assistance/apply/", {"program": program("LS01").pk, "name": person.name + "明",
+                                          "id_number": person.id_number, "reason": "再申请"})
+    assert wrong.status_code == 400 and "未能核验" in wrong.content.decode()
+    assert c.get("/assistance/families/").status_code == 404
+    assert Standard.objects.exists()
