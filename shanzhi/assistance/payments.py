@@ -89,10 +89,9 @@ def run(*, month, actor=None, towns=None, programs=None, at=None) -> dict:
                 state__in=[PaymentLine.State.VOID, PaymentLine.State.HELD]).values_list("family_id", "plist__program_id"):
             paid_family[(by_program[prog].exclusive or f"#{prog}", fam)] = by_program[prog].name
         # Who belongs to which family, for the person-level check.
-        fam_ids = set(enrolled.values_list("family_id", flat=True))
         persons_of: dict[int, list[int]] = defaultdict(list)
-        for fam, person in Member.objects.filter(family_id__in=fam_ids, left_at__isnull=True).values_list(
-                "family_id", "person_id"):
+        for fam, person in Member.objects.filter(family_id__in=enrolled.values("family_id"),
+                                                 left_at__isnull=True).values_list("family_id", "person_id"):
             persons_of[fam].append(person)
         paid_person: dict[tuple[str, int], int] = {}
         lines, held, count = [], 0, 0
