@@ -474,3 +474,63 @@ def test_a_resident_applies_online_and_sees_only_where_it_stands(cast, client_fo
     assert wrong.status_code == 400 and "未能核验" in wrong.content.decode()
     assert c.get("/assistance/families/").status_code == 404
     assert Standard.objects.exists()
+
+
+# ------------------------------------------------------------------------------- figures
+def test_the_command_center_counts_coverage_spending_and_days_to_payment(cast, client_for):
+    from shanzhi.assistance import figures
+
+    fam = poor_family(cast, members=3, monthly_income=Decimal("900"))
+    app = to_notice(cast, fam)
+    later = timezone.now() + dt.timedelta(days=8)
+    services.notice_end(actor=cast.civil_affairs, case_id=app.pk, at=later)
+    services.confirm(actor=cast.county_civil, case_id=app.pk, at=later)
+    ben = Beneficiary.objects.get(application=app)
+    enrol(fam, "DB02", amount="200", start=ben.start_month)  # a second item of the same class
+    before = figures.coverage(cast.county_civil)
+    dibao = next(r for r in before["by_class"] if r["key"] == "dibao")
+    others = Beneficiary.objects.filter(state="active", program__klass="dibao").exclude(family=fam) \
+        .values("family").distinct().count()
+    assert dibao["families"] == others + 1  # the family counted once in its class, with its 3 people
+    payments.run(month=ben.start_month.isoformat()[:7], actor=cast.civil_affairs, towns=[fam.town_id],
+                 programs=[app.program_id], at=later)
+    pl = PaymentLine.objects.get(beneficiary=ben).plist
+    paid_at = later + dt.timedelta(days=3)
+    payments.approve(actor=cast.county_civil, plist_id=pl.pk, at=paid_at)
+    start = timezone.now() - dt.timedelta(days=1)
+    end = timezone.now() + dt.timedelta(days=1)
+    apps = figures._apps(cast.county_civil).filter(pk=app.pk)
+    d = figures.days_to_payment(apps)
+    assert d["n"] == 1 and 10.9 < d["avg"] < 11.1  # 8 days of notice + 3 to the approved list
+    data = figures.compute(cast.county_civil, start, end)
+    assert data["counts"]["approved"] >= 1
+    # the county sees and drills; a town leader sees the counts of the town, not the families
+    page = client_for(cast.county_civil).get("/center/assistance/?days=30")
+    assert page.status_code == 200 and "在保人数" in page.content.decode()
+    assert client_for(cast.county_civil).get("/center/assistance/drill/approved/?days=30").status_code == 200
+    leader = client_for(cast.town_leader)
+    assert leader.get("/center/assistance/?days=30").status_code == 200
+    assert leader.get("/center/assistance/drill/approved/?days=30").status_code == 404
+    assert fam.head.name not in leader.get("/center/assistance/?days=30").content.decode()
+    assert client_for(cast.citizen).get("/center/assistance/").status_code in (403, 404)
+
+
+def test_the_scheduler_builds_next_months_lists_from_the_25th_once(cast, monkeypatch):
+    from shanzhi.assistance import tasks
+
+    fam = poor_family(cast, members=1)
+    today = timezone.localdate()
+    monkeypatch.setattr(tasks.timezone, "localdate", lambda: today.replace(day=10))
+    assert tasks.build_next_month_lists.call() == {"skipped": "before the 25th"}
+    monkeypatch.setattr(tasks.timezone, "localdate", lambda: today.replace(day=26))
+    month = services.next_month(today.replace(day=26))
+    ben = enrol(fam, "DB03", start=month)
+    PaymentList.objects.filter(month=month).delete()
+    first = tasks.build_next_month_lists.call()
+    assert first["lines"] >= 1 and PaymentLine.objects.filter(beneficiary=ben, month=month).exists()
+    line = PaymentLine.objects.get(beneficiary=ben, month=month)
+    line.state = "held"
+    line.save()
+    assert tasks.build_next_month_lists.call()["lists"] == 0  # built once: a town's work is not undone
+    line.refresh_from_db()
+    assert line.state == "held"

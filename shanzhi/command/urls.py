@@ -10,4 +10,6 @@ urlpatterns = [
     path("appraisal/", views.appraisal, name="appraisal"),
     path("team/", views.team, name="team"),
     path("team/drill/<str:key>/", views.team_drill, name="team_drill"),
+    path("assistance/", views.assistance, name="assistance"),
+    path("assistance/drill/<str:key>/", views.assistance_drill, name="assistance_drill"),
 ]

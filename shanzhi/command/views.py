@@ -179,3 +179,49 @@ def team_drill(request, key: str):
     page = Paginator(rows.order_by("-registered_at", "-id"), 50).get_page(request.GET.get("page"))
     return render(request, "command/team_drill.html", {"page": page, "key": key, "label": label, "active": "center",
                                                        "now": timezone.now()})
+
+
+def _assistance_guard(request):
+    from shanzhi.assistance.kind import level
+
+    if level(request.user) is None:
+        _guard(request)
+
+
+@login_required
+def assistance(request):
+    """Social assistance figures (社会救助): coverage, spending, applications and alerts on time."""
+    from shanzhi.assistance import figures
+
+    _assistance_guard(request)
+    town = request.GET.get("town", "")[:12]
+    try:
+        start, end, label = selectors.period(request.GET)
+    except ValidationError as exc:
+        return _bad_period(request, exc)
+    spend = figures.spending(request.user, town_code=town)
+    return render(request, "command/assistance.html", {
+        "figures": figures.compute(request.user, start, end, town), "coverage": figures.coverage(request.user, town),
+        "spending": spend, "label": label, "towns": town_list(actor=request.user), "town": town,
+        "query": request.GET.urlencode(), "active": "center", "drill": figures.may_drill(request.user)})
+
+
+@login_required
+def assistance_drill(request, key: str):
+    from shanzhi.assistance import figures
+
+    if not figures.may_drill(request.user):
+        raise Http404  # leaders see the counts; the families behind them are civil affairs' to see
+    try:
+        start, end, label = selectors.period(request.GET)
+    except ValidationError as exc:
+        return _bad_period(request, exc)
+    try:
+        what, rows = figures.drill(request.user, key, start, end, request.GET.get("town", "")[:12])
+    except KeyError:
+        raise Http404 from None
+    order = ("-submitted_at", "-id") if what == "applications" else ("-raised_at", "-id")
+    page = Paginator(rows.order_by(*order), 50).get_page(request.GET.get("page"))
+    return render(request, "command/assistance_drill.html", {"page": page, "what": what, "key": key, "label": label,
+                                                             "active": "center", "now": timezone.now(),
+                                                             "query": request.GET.urlencode()})

@@ -12,4 +12,5 @@ SCHEDULE = [
     ("prune-task-results", 24 * 3600, "shanzhi.common.tasks.prune_task_results"),
     ("inspection-credit", 3600, "shanzhi.inspections.tasks.refresh_credit_grades"),
     ("inspection-register", 24 * 3600, "shanzhi.inspections.tasks.fill_entity_register"),
+    ("assistance-lists", 6 * 3600, "shanzhi.assistance.tasks.build_next_month_lists"),
 ]
