@@ -534,3 +534,18 @@ def test_the_scheduler_builds_next_months_lists_from_the_25th_once(cast, monkeyp
     assert tasks.build_next_month_lists.call()["lists"] == 0  # built once: a town's work is not undone
     line.refresh_from_db()
     assert line.state == "held"
+
+
+def test_online_a_second_application_tells_a_stranger_nothing_about_the_first(cast, client_for):
+    person = free_people(aide_village(cast), 1)[0]
+    form = {"program": program("LS01").pk, "name": person.name, "id_number": person.id_number,
+            "reason": "家中失火，房屋烧毁"}
+    mine = client_for(cast.citizen)
+    assert mine.post("/assistance/apply/", form).status_code == 302
+    again = mine.post("/assistance/apply/", form)
+    assert again.status_code == 409 and "JZSQ" in again.content.decode()  # their own: the number to follow
+    stranger = User.objects.create(username="citizen-2", display_name="路人")
+    Post.objects.create(user=stranger, role=Role.CITIZEN)
+    other = client_for(stranger).post("/assistance/apply/", form)
+    text = other.content.decode()
+    assert other.status_code == 409 and "JZSQ" not in text and "已有正在办理的申请" in text

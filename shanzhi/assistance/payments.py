@@ -247,9 +247,14 @@ COLUMNS = ["序号", "明细编号", "收款人", "开户银行", "银行账号"
 
 
 def bank_rows(pl: PaymentList):
+    """The pending lines as the bank takes them; a name that a spreadsheet would run as a formula
+    is defused (the registry's names come from many hands)."""
+    from shanzhi.registry.services.tabular import safe_cell
+
     for i, line in enumerate(pl.lines.filter(state=PaymentLine.State.PENDING).order_by("id"), start=1):
-        yield [i, line.pk, line.payee_name, line.bank, crypto.unseal(line.account_sealed) if line.account_sealed
-               else "", f"{line.amount:.2f}", f"{pl.program.name}{pl.month:%Y年%m月}"]
+        yield [i, line.pk, safe_cell(line.payee_name), safe_cell(line.bank),
+               crypto.unseal(line.account_sealed) if line.account_sealed else "", f"{line.amount:.2f}",
+               f"{pl.program.name}{pl.month:%Y年%m月}"]
 
 
 def export(*, actor, plist_id, fmt: str, ip=None) -> tuple[bytes, str, str]:

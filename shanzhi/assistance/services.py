@@ -370,6 +370,9 @@ def submit(*, actor, program, reason: str, channel: str = Channel.COUNTER, famil
         fam = existing.family if existing else open_family(actor=actor, head=person, at=at)
     dupe = AssistApplication.objects.filter(family=fam, program=program, status__in=OPEN).first()
     if dupe is not None:
+        if level(actor) is None and dupe.submitted_by_id != getattr(actor, "pk", None):
+            # Online or through an agent, for someone else's file: say no more than staff would at the counter.
+            raise Conflict(_("该事项已有正在办理的申请，请向村（社区）或镇（街道）社会救助窗口咨询"), code="already_done")
         raise Conflict(_("该家庭已有正在办理的「%(p)s」申请（%(n)s）") % {"p": program.name, "n": dupe.number},
                        code="already_done")
     app = AssistApplication.objects.create(
