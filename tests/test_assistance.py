@@ -549,3 +549,24 @@ def test_online_a_second_application_tells_a_stranger_nothing_about_the_first(ca
     other = client_for(stranger).post("/assistance/apply/", form)
     text = other.content.decode()
     assert other.status_code == 409 and "JZSQ" not in text and "已有正在办理的申请" in text
+
+
+def test_household_documents_are_checked_by_content_and_served_only_inside_the_jurisdiction(cast, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    fam = poor_family(cast, members=1)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    aide = client_for(cast.village_aide)
+    r = aide.post(f"/assistance/families/{fam.pk}/document/",
+                  {"title": "残疾人证", "file": SimpleUploadedFile("残疾证.png", png, "image/png")})
+    assert r.status_code == 302
+    doc = fam.documents.get()
+    assert doc.sha256 and doc.content_type == "image/png"
+    fake = aide.post(f"/assistance/families/{fam.pk}/document/",
+                     {"title": "收入证明", "file": SimpleUploadedFile("收入.pdf", b"<html>not a pdf</html>", "application/pdf")})
+    assert fake.status_code == 400 and "不是 PDF" in fake.content.decode() and fam.documents.count() == 1
+    url = f"/assistance/families/{fam.pk}/documents/{doc.pk}/"
+    got = aide.get(url)
+    assert got.status_code == 200 and b"".join(got.streaming_content) == png
+    assert client_for(civil_officer_elsewhere()).get(url).status_code == 404
+    assert client_for(cast.grid_worker).get(url).status_code == 404

@@ -8,6 +8,7 @@ urlpatterns = [
     path("families/", views.family_list, name="families"),
     path("families/new/", views.family_new, name="family_new"),
     path("families/<int:pk>/", views.family_detail, name="family"),
+    path("families/<int:pk>/documents/<int:doc>/", views.family_document, name="family_document"),
     path("families/<int:pk>/<str:form>/", views.family_act, name="family_act"),
     path("apply/", views.apply, name="apply"),
     path("mine/", views.my_applications, name="mine"),

@@ -9,7 +9,7 @@ import datetime as dt
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -142,6 +142,8 @@ def _timeline(family: Family):
         events.append((timezone.make_aware(dt.datetime.combine(ln.month, dt.time(8))), _("救助金发放"),
                        f"{ln.plist.program.name} {ln.month:%Y-%m} ¥{ln.amount} · {ln.get_state_display()}",
                        f"/assistance/payments/{ln.plist_id}/"))
+    for d in family.documents.all():
+        events.append((d.uploaded_at, _("上传材料"), d.title, f"/assistance/families/{family.pk}/documents/{d.pk}/"))
     for al in family.alerts.all():
         events.append((al.raised_at, _("预警"), f"{al.number} {al.reason}"[:160], f"/assistance/alerts/{al.pk}/"))
     events.sort(key=lambda e: e[0], reverse=True)
@@ -162,6 +164,7 @@ def family_detail(request, pk: int, error: str = "", status: int = 200, form=Non
         "assets": family.assets.all(), "expenses": family.expenses.select_related("member__person")[:60],
         "applications": family.applications.select_related("program").order_by("-submitted_at"),
         "enrolments": family.enrolments.select_related("program").order_by("-start_month"),
+        "documents": family.documents.select_related("uploaded_by"),
         "timeline": _timeline(family), "error": error, "f": form or {},
         "income_kinds": Income.Kind.choices, "asset_kinds": Asset.Kind.choices, "expense_kinds": Expense.Kind.choices,
         "work_choices": Member.Work.choices, "programs": services.programs(), "can_stop": level(request.user) <= TOWN,
@@ -188,6 +191,8 @@ FAMILY_FORMS = {
         bank=f.get("bank"), account=f.get("account") or None, expected_version=f.get("version")),
     "apply": lambda r, pk, f: services.submit(actor=r.user, family=pk, program=f.get("program"),
                                               reason=f.get("reason", ""), channel=f.get("channel", "counter")),
+    "document": lambda r, pk, f: services.add_document(actor=r.user, family_id=pk, title=f.get("title", ""),
+                                                       upload=r.FILES.get("file")),
     "stop": lambda r, pk, f: services.set_enrolment(actor=r.user, beneficiary_id=f.get("beneficiary"),
                                                     stop=f.get("stop") == "1", reason=f.get("reason", "")),
 }
@@ -207,6 +212,21 @@ def family_act(request, pk: int, form: str):
     if form == "apply":
         return redirect("assistance:application", pk=made.pk)
     return redirect(f"/assistance/families/{pk}/#{form}")
+
+
+@login_required
+def family_document(request, pk: int, doc: int):
+    """A document of a household file, only to those who may see the file (never from the web root)."""
+    _staff(request)
+    from .models import FamilyDocument
+
+    row = FamilyDocument.objects.filter(pk=doc, family__in=services.families(request.user), family_id=pk).first()
+    if row is None or not row.file:
+        raise Http404
+    response = FileResponse(row.file.open("rb"), content_type=row.content_type or "application/octet-stream")
+    response["Content-Disposition"] = f'inline; filename="{row.file.name.rsplit("/", 1)[-1]}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # ------------------------------------------------------------------------------- applications
