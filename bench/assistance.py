@@ -76,7 +76,7 @@ def _id_numbers(n: int, rng: random.Random, taken: set[str], existing: frozenset
     while len(out) < n:
         born = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randint(0, 30000))
         body = f"320281{born:%Y%m%d}{rng.randint(0, 999):03d}"
-        number = body + ric.calc_check_digit(body)
+        number = body + ric.calc_check_digit(body + "0")
         if number in taken:
             continue
         taken.add(number)
@@ -246,7 +246,7 @@ def bench_feed(total: int, seed: int = 23) -> None:
         i, j = i + 1, j + 1
     for number, _born in _id_numbers(outside, rng, set()):
         body = "110105" + number[6:17]  # people registered outside the county: kept, matched to no one
-        records.append(rec(i, body + ric.calc_check_digit(body), Decimal(rng.randint(20, 30000))))
+        records.append(rec(i, body + ric.calc_check_digit(body + "0"), Decimal(rng.randint(20, 30000))))
         i += 1
     rng.shuffle(records)
 
@@ -261,7 +261,7 @@ def bench_feed(total: int, seed: int = 23) -> None:
     print(f"feed: {len(records):,} settlements ({matched:,} for registry people, {outside:,} from outside), "
           f"{len(chosen):,} people with bills above every threshold")
     for label in ("first delivery", "the same feed again"):
-        answers = Counter()
+        answers, samples = Counter(), []
         with Counted() as c:
             for start in range(0, len(records), 5000):
                 body = {"source": "medical", "batch": f"{run}-{start // 5000}", "records": records[start:start + 5000]}
@@ -271,11 +271,16 @@ def bench_feed(total: int, seed: int = 23) -> None:
                 for k, v in resp.json().items():
                     if isinstance(v, int):
                         answers[k] += v
+                errors = resp.json()["errors"]
+                answers["errors"] += len(errors)
+                samples.extend(errors[: 3 - len(samples)] if len(samples) < 3 else [])
         per_k = c.seconds * 1000 / len(records) * 1000
         print(f"  {label:<22} {c.seconds:6.2f} s · accepted {answers['accepted']:,} · duplicates "
               f"{answers['duplicates']:,} · unmatched {answers['unmatched']:,} · alerts {answers['alerts']:,} · "
               f"{c.queries:,} queries · CPU {c.cpu_ms:,.0f} ms · {per_k:.0f} ms per 1,000 settlements · "
               f"target < 60 s: {'met' if c.seconds < 60 else 'NOT met'}")
+        if answers["errors"]:
+            print(f"    {answers['errors']:,} records refused, e.g. {samples}")
     raised = Alert.objects.count() - before
     wrong = Alert.objects.filter(signal__external_id__startswith=run).exclude(
         person_id__in=[pk for pk, _s in chosen]).count()

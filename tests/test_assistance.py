@@ -98,7 +98,7 @@ def unknown_id_number() -> str:
 
     for seq in range(100, 999):
         body = f"32028119800101{seq:03d}"
-        number = body + ric.calc_check_digit(body)
+        number = body + ric.calc_check_digit(body + "0")
         if not Person.objects.filter(id_bidx=crypto.blind_index("id", number)).exists():
             return number
     raise AssertionError("no free number")
