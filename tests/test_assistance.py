@@ -570,3 +570,20 @@ def test_household_documents_are_checked_by_content_and_served_only_inside_the_j
     assert got.status_code == 200 and b"".join(got.streaming_content) == png
     assert client_for(civil_officer_elsewhere()).get(url).status_code == 404
     assert client_for(cast.grid_worker).get(url).status_code == 404
+
+
+def test_a_window_clerk_takes_an_assistance_application_at_the_one_door(cast, client_for):
+    clerk = cast.window_clerk
+    town_ids = services.persons(clerk).values_list("region__parent_id", flat=True).distinct()
+    person = Person.objects.filter(region__parent_id__in=list(town_ids)[:1]).exclude(
+        pk__in=Member.objects.filter(left_at__isnull=True).values("person_id")).order_by("id").first()
+    c = client_for(clerk)
+    assert "社会救助申请" in c.get("/window/").content.decode()
+    r = c.post("/assistance/apply/", {"program": program("LS01").pk, "name": person.name, "id_number": person.id_number,
+                                      "channel": "counter", "reason": "家中突发火灾"})
+    assert r.status_code == 302
+    app = services.membership(person).family.applications.get()
+    assert app.channel == "counter" and app.submitted_by == clerk and app.status == "submitted"
+    page = c.get(r["Location"]).content.decode()
+    assert "待受理" in page and "means-lines" not in page  # the clerk follows it, the file is civil affairs'
+    assert c.get(f"/assistance/families/{app.family_id}/").status_code == 404
