@@ -587,3 +587,19 @@ def test_a_window_clerk_takes_an_assistance_application_at_the_one_door(cast, cl
     page = c.get(r["Location"]).content.decode()
     assert "待受理" in page and "means-lines" not in page  # the clerk follows it, the file is civil affairs'
     assert c.get(f"/assistance/families/{app.family_id}/").status_code == 404
+
+
+def test_bills_arriving_out_of_order_still_add_up_over_the_window(cast):
+    person = free_people(aide_village(cast), 1)[0]
+    rule = AlertRule.objects.filter(source="medical", group=Group.GENERAL).order_by("threshold").first()
+    part = (rule.threshold / 3).quantize(Decimal("1")) + 10
+    today = timezone.localdate()
+    for i, days_ago in enumerate((10, 100, 200)):  # the newest bill first, older hospital batches later
+        result = feed.ingest([settlement(person, f"YB-OOO-{i}", part, today - dt.timedelta(days=days_ago))],
+                             source="medical", actor=cast.admin)
+        assert result.alerts == (1 if i == 2 else 0)
+    alert = Alert.objects.get(person=person)
+    assert alert.amount == part * 3 and alert.family_id is None
+    old = feed.ingest([settlement(person, "YB-OOO-9", part * 5, today - dt.timedelta(days=rule.window_days + 5))],
+                      source="medical", actor=cast.admin)
+    assert old.accepted == 1 and old.alerts == 0  # outside the window: kept, counted nowhere

@@ -224,27 +224,29 @@ def _chunk(cleaned, source, via, batch, at, rules, result: FeedResult, actor) ->
         return
     regions = {p["pk"]: p["region_id"] for p in people.values()}
     candidates: dict[int, AlertRule] = {}
-    for pid, sig in latest.items():
+    for pid in latest:
         m = member_of.get(pid)
         region_id = m["family__region_id"] if m else regions.get(pid)
         if not region_id:
             continue
-        rule = rule_for(rules, region_id, m["family__group"] if m else Group.GENERAL, sig.occurred_on)
+        rule = rule_for(rules, region_id, m["family__group"] if m else Group.GENERAL, timezone.localdate(at))
         if rule is not None:
             candidates[pid] = rule
     if not candidates:
         return
+    # The window ends today, not at the bill just received: settlements arrive out of order (a
+    # hospital's batch from March after November's), and what matters is what the family has paid
+    # lately, whichever record came last.
     sums: dict[int, Decimal] = {}
     thresholds = {pid: r for pid, r in candidates.items() if r.threshold is not None}
     if thresholds:
+        end = timezone.localdate(at) + dt.timedelta(days=1)  # _clean accepts a bill dated tomorrow
         widest = max(r.window_days for r in thresholds.values())
-        last = max(latest[pid].occurred_on for pid in thresholds)
         rows = (Signal.objects.filter(source=source, person_id__in=list(thresholds),
-                                      occurred_on__gt=last - dt.timedelta(days=widest), occurred_on__lte=last)
+                                      occurred_on__gt=end - dt.timedelta(days=widest + 1), occurred_on__lte=end)
                 .values_list("person_id", "occurred_on", "self_paid"))
         for pid, day, paid in rows:
-            rule, end = thresholds[pid], latest[pid].occurred_on
-            if end - dt.timedelta(days=rule.window_days) < day <= end:
+            if day > end - dt.timedelta(days=thresholds[pid].window_days + 1):
                 sums[pid] = sums.get(pid, Decimal(0)) + (paid or Decimal(0))
     # One alert per person and rule per window: an open one, or one raised inside the window.
     recent = set()
