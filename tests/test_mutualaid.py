@@ -299,14 +299,14 @@ def test_a_stale_version_is_refused_and_the_first_move_stands(cast):
     first = aide.post(f"/mutualaid/claims/{claim.pk}/act/review/", {"version": seen, "note": "已核对"})
     assert first.status_code == 302
     late = town.post(f"/mutualaid/claims/{claim.pk}/act/refuse/", {"version": seen, "reason": "材料不全"})
-    assert late.status_code == 409 and "该申请已被他人处理（现为「待镇级审批」），请刷新页面后查看" in late.content.decode()
+    assert late.status_code == 409 and "已被他人处理（当前状态：待镇级审批），请刷新后查看" in late.content.decode()
     claim.refresh_from_db()
     assert claim.status == Status.REVIEWED and claim.version == seen + 1 and claim.refuse_reason == ""
     assert list(claim.steps.values_list("action", flat=True)) == ["submit", "review"]
-    with pytest.raises(Conflict) as exc:
+    with pytest.raises(Conflict) as exc:  # the state moved on: the kernel says so before the version
         services.claim_review(actor=cast.civil_affairs, claim_id=claim.pk, expected_version=seen)
-    assert exc.value.code == "stale_version"
-    with pytest.raises(Conflict, match="不能村级审核通过"):  # no version given: the state itself says no
+    assert exc.value.code == "not_allowed_in_state"
+    with pytest.raises(Conflict, match="不能执行「村级审核通过」"):  # no version given: the state itself says no
         services.claim_review(actor=cast.civil_affairs, claim_id=claim.pk)
     bad = town.post(f"/mutualaid/claims/{claim.pk}/act/approve/", {"version": "２"})
     assert bad.status_code == 400 and "页面版本无效" in bad.content.decode()
@@ -323,7 +323,7 @@ def test_every_move_writes_a_step_and_an_audit_row(fresh):
     services.payment_publish(actor=boss, claim_id=claim.pk, published=False, reason="家属申请不予公示")
     rows = AuditLog.objects.filter(object_type="mutualaid.claim", object_id=str(claim.pk)).order_by("id")
     assert [(r.action, (r.after or {}).get("status")) for r in rows] == [
-        ("create", None), ("update", "reviewed"), ("update", "approved"), ("update", "paid")]
+        ("create", None), ("update", "reviewed"), ("update", "approved"), ("update", "paid"), ("update", None)]
     assert all(r.region_id == fund.region_id for r in rows)
     assert member.person.name not in str(rows[0].after) and rows[0].after["payout"] == "12500.00"
     assert AuditLog.objects.filter(object_type="mutualaid.payment", note="撤下公示").exists()
@@ -460,3 +460,27 @@ def test_the_demo_runs_a_fund_in_every_village_of_xuxiake_without_overdrawing_an
     assert Payment.objects.filter(fund__town=xxk, published=True).exists()
     paid = Claim.objects.filter(fund__town=xxk, status=Status.PAID).first()
     assert paid.lines[-1]["amount"] == str(paid.payout) and paid.steps.count() == 4
+
+
+def test_claims_are_cases_of_the_kernel_on_my_work_and_its_clocks(cast):
+    from shanzhi.cases.models import Timer
+    from shanzhi.cases.scan import scan_timers
+
+    fund = aide_fund(cast)
+    member = spare_member(fund)
+    rule = fund.years.get(year=today().year).rules.get(name="一般住院")
+    claim = file_claim(cast.village_aide, fund, member, rule, self_paid="12000")
+    timer = Timer.objects.get(kind="mutualaid", case_id=claim.pk, stage="review", stopped_at__isnull=True)
+    claim.refresh_from_db()
+    assert claim.due == timer.due and claim.region_id == fund.region_id
+    assert claim.number in login(cast.village_aide).get("/work/").content.decode()
+    services.claim_review(actor=cast.village_aide, claim_id=claim.pk)
+    assert Timer.objects.get(kind="mutualaid", case_id=claim.pk, stage="review").stopped_at is not None
+    approve = Timer.objects.get(kind="mutualaid", case_id=claim.pk, stage="approve")
+    assert claim.number in login(cast.civil_affairs).get("/work/").content.decode()
+    scan_timers(now=approve.due + dt.timedelta(minutes=5))
+    actions = list(ClaimStep.objects.filter(claim=claim).values_list("action", flat=True))
+    assert "overdue" in actions  # the one scan marks a late claim like any other case
+    claim.refresh_from_db()
+    assert claim.status == Status.REVIEWED  # a system mark does not move the version a person acts on
+    services.claim_approve(actor=cast.civil_affairs, claim_id=claim.pk, expected_version=claim.version)

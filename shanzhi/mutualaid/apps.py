@@ -6,3 +6,6 @@ class MutualAidConfig(AppConfig):
     name = "shanzhi.mutualaid"
     verbose_name = _("福村宝村级医疗互助")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import kind  # noqa: F401 — registers mutual-aid claims with the case kernel

@@ -274,7 +274,8 @@ class _Builder:
                     break
             year = self._year(m)
             claim = Claim(
-                number=f"HZ{year}{next(numbers[year]):06d}", fund=fund, fund_year_id=fy_id, membership=m, rule=rule,
+                number=f"HZ{year}{next(numbers[year]):06d}", fund=fund, fund_year_id=fy_id, region_id=fund.region_id,
+                town_id=fund.town_id, membership=m, rule=rule,
                 status=record["status"], hospital=hospital, admitted_on=admitted, discharged_on=discharged,
                 total_cost=(self_paid * Decimal(rng.choice(["2.2", "2.8", "3.5"]))).quantize(Decimal("0.01")),
                 self_paid=self_paid, diagnosis=rng.choice(DIAGNOSES[name]), payout=c.amount, lines=c.lines,
@@ -304,10 +305,40 @@ class _Builder:
                                             unpublish_reason="监护人申请不予公示" if hidden else ""))
         ClaimStep.objects.bulk_create(rows, batch_size=2000)
         Payment.objects.bulk_create(payments)
+        self._clocks(made, claims)
         self.counts["mutualaid_claims"] = len(made)
         self.counts["mutualaid_payments"] = len(payments)
         self.log(f"  福村宝：{len(self.funds)} 个村级基金，{self.counts['mutualaid_members']} 人次参保，"
                  f"{len(made)} 件申请，{len(payments)} 笔补助已发放")
+
+    def _clocks(self, made, claims):
+        """The running stage clock of each open claim, as the kernel would have started it at the
+        claim's last step (the deadline scan then warns and marks what is late)."""
+        from shanzhi.cases.clocks import warn_at
+        from shanzhi.cases.models import Timer
+        from shanzhi.common.workcal import WorkingCalendar
+        from shanzhi.incidents.services.loop import town_code
+
+        from .states import STAGE_OF
+
+        calendars, timers, changed = {}, [], []
+        for claim, (_c, steps, _a) in zip(made, claims, strict=True):
+            stage = STAGE_OF.get(claim.status)
+            if stage is None:
+                continue
+            if claim.town_id not in calendars:
+                calendars[claim.town_id] = WorkingCalendar(town_code(claim.town_id))
+            started = steps[-1][1]
+            due = calendars[claim.town_id].add(started, 5, "working_days")
+            timers.append(Timer(kind="mutualaid", case_id=claim.pk, stage=stage, round=1, amount=5,
+                                unit="working_days", calendar=calendars[claim.town_id].region_code,
+                                started_at=started, due=due, warn_at=warn_at(started, due)))
+            claim.due = due
+            changed.append(claim)
+        Timer.objects.bulk_create(timers, batch_size=1000)
+        from .models import Claim
+
+        Claim.objects.bulk_update(changed, ["due"], batch_size=1000)
 
     def _year(self, membership) -> int:
         return self.fy_by_id[membership.fund_year_id].year

@@ -162,6 +162,14 @@ class Claim(TimeStamped):
     number = models.CharField(_("申请编号"), max_length=24, unique=True)
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="claims")
     fund_year = models.ForeignKey(FundYear, on_delete=models.PROTECT, related_name="claims")
+    # The fund's village and town, copied on filing: the kernel locks the claim's own row and
+    # checks scope and calendar on it without a join.
+    region = models.ForeignKey("geo.Region", verbose_name=_("村（社区）"), null=True, on_delete=models.PROTECT,
+                               related_name="+")
+    town = models.ForeignKey("geo.Region", verbose_name=_("镇（街道）"), null=True, on_delete=models.PROTECT,
+                             related_name="+")
+    due = models.DateTimeField(_("本环节期限"), null=True, blank=True)
+    ran_late = models.BooleanField(_("超时"), default=False)
     membership = models.ForeignKey(Membership, verbose_name=_("参保人"), on_delete=models.PROTECT,
                                    related_name="claims")
     rule = models.ForeignKey(DiseaseRule, verbose_name=_("病种"), on_delete=models.PROTECT, related_name="claims")

@@ -23,14 +23,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shanzhi.assistance.kind import civil_region_ids, in_staff_scope, level, staff_q
+from shanzhi.cases.clocks import Clocks
 from shanzhi.cases.errors import Conflict
-from shanzhi.common import audit, counters, crypto, masking, references
+from shanzhi.cases.transition import open_move
+from shanzhi.common import audit, counters, crypto, masking, params, references
 from shanzhi.common.identifiers import normalise_id_number
 from shanzhi.common.money import parse_money
 
+from .kind import MUTUALAID
 from .models import Claim, ClaimStep, DiseaseRule, Fund, FundYear, Income, Membership, Payment
 from .payout import ZERO, Computation, compute, yuan
-from .states import COMMITTED, COUNTED, MOVES, TOWN, Action, Status
+from .states import APPROVE_DAYS, COMMITTED, COUNTED, PAY_DAYS, REVIEW_DAYS, TOWN, Action, Status
 
 MAX_TEXT = 2000
 FUND_SCOPE = "fund__region"
@@ -515,9 +518,12 @@ def claim_submit(*, actor, fund_id, membership, rule, hospital: str, admitted_on
     if c.amount <= 0:
         raise _nothing_payable(c, r, paid)
     claim = Claim.objects.create(
-        number=_claim_number(fy.year), fund=fund, fund_year=fy, membership=member, rule=r, hospital=hospital,
+        number=_claim_number(fy.year), fund=fund, fund_year=fy, region_id=fund.region_id, town_id=fund.town_id,
+        membership=member, rule=r, hospital=hospital,
         admitted_on=admitted, discharged_on=discharged, total_cost=total, self_paid=paid, diagnosis=diagnosis,
         payout=c.amount, lines=c.lines, submitted_by=_who(actor), submitted_at=at)
+    Clocks(MUTUALAID, claim, at).start("review", REVIEW_DAYS, "working_days", fresh=True)
+    claim.save(update_fields=["due"])
     _step(claim, Action.SUBMIT, actor, at, note=_("%(r)s，%(h)s，个人自付 %(p)s，测算补助 %(x)s") % {
         "r": r.name, "h": hospital, "p": yuan(paid), "x": yuan(c.amount)}, data={"payout": str(c.amount)})
     audit.record(actor=actor, action="create", obj=claim, at=at, region_id=fund.region_id,
@@ -526,45 +532,25 @@ def claim_submit(*, actor, fund_id, membership, rule, hospital: str, admitted_on
     return claim
 
 
-def _open(actor, claim_id, action: str, expected_version) -> tuple[Claim, int]:
-    """The claim locked through the actor's scope, checked against the version the actor saw, the
-    allowed moves and the level the move needs."""
-    lv = staff_level(actor)
-    claim = get_claim(actor, claim_id, lock=True)
-    move = MOVES[action]
-    if expected_version not in (None, "") and str(claim.version) != str(expected_version):
-        raise Conflict(_("该申请已被他人处理（现为「%(s)s」），请刷新页面后查看") % {"s": claim.get_status_display()},
-                       code="stale_version")
-    if claim.status not in move.sources:
-        raise Conflict(_("该申请现为「%(s)s」，不能%(a)s") % {"s": claim.get_status_display(),
-                                                        "a": Action(action).label}, code="not_allowed_in_state")
-    need = TOWN if action == Action.REFUSE and claim.status == Status.APPROVED else move.at_most
-    if lv > need:
-        raise PermissionDenied(_("须由镇（街道）或县级民政部门审批") if need == TOWN
-                               else _("您的岗位不能办理此申请"))
-    return claim, lv
-
-
-def _finish(claim: Claim, action: str, actor, at, *, note: str = "", data=None, after=None) -> Claim:
-    before = claim.status
-    claim.status = MOVES[action].target
-    claim.version += 1
-    claim.save()
-    _step(claim, action, actor, at, from_status=before, note=note, data=data)
-    audit.record(actor=actor, action="update", obj=claim, at=at, region_id=claim.fund.region_id,
-                 note=str(Action(action).label), before={"status": before, "version": claim.version - 1},
-                 after={"status": claim.status, "version": claim.version, **(after or {})}, prediffed=True)
-    return claim
+def _open(actor, claim_id, action: str, expected_version, at=None):
+    """The kernel's one transition path: the claim locked through the actor's scope (outside it
+    exactly like a missing one), the allowed moves, the post's right and the version seen."""
+    staff_level(actor)
+    return open_move(MUTUALAID, references.as_id(claim_id) or 0, action, actor=actor, at=at,
+                     expected_version=params.version(expected_version) if expected_version not in (None, "") else None)
 
 
 @transaction.atomic
 def claim_review(*, actor, claim_id, expected_version=None, note: str = "", at=None) -> Claim:
     """村级审核: the village checks membership, the disease and the hospital's settlement sheet."""
     at = at or timezone.now()
-    claim, _lv = _open(actor, claim_id, Action.REVIEW, expected_version)
-    claim.reviewed_by, claim.reviewed_at = _who(actor), at
-    return _finish(claim, Action.REVIEW, actor, at,
-                   note=_text(note, "note", _("审核意见"), required=False, limit=400) or _("材料齐全，情况属实"))
+    m = _open(actor, claim_id, Action.REVIEW, expected_version, at)
+    claim = m.case
+    claim.reviewed_by, claim.reviewed_at = _who(actor), m.at
+    m.clocks.stop("review")
+    m.clocks.start("approve", APPROVE_DAYS, "working_days", fresh=True)
+    m.finish(note=_text(note, "note", _("审核意见"), required=False, limit=400) or _("材料齐全，情况属实"))
+    return claim
 
 
 def _lock_fund(claim: Claim) -> Fund:
@@ -579,9 +565,8 @@ def claim_approve(*, actor, claim_id, expected_version=None, note: str = "", at=
     what the member has been granted by now; a claim the fund cannot cover (its balance less what
     is approved and not yet paid) is not approved."""
     at = at or timezone.now()
-    claim, _lv = _open(actor, claim_id, Action.APPROVE, expected_version)
-    if getattr(actor, "pk", None) in (claim.submitted_by_id, claim.reviewed_by_id):
-        raise PermissionDenied(_("提出或审核该申请的工作人员不能审批同一申请"))
+    m = _open(actor, claim_id, Action.APPROVE, expected_version, at)  # never by who filed or checked it
+    claim, at = m.case, m.at
     fund = _lock_fund(claim)
     c = assess(claim.membership, claim.rule, claim.self_paid, exclude_id=claim.pk)
     if c.amount <= 0:
@@ -596,8 +581,10 @@ def claim_approve(*, actor, claim_id, expected_version=None, note: str = "", at=
     claim.payout, claim.lines = c.amount, c.lines
     claim.approved_by, claim.approved_at = _who(actor), at
     text = _text(note, "note", _("审批意见"), required=False, limit=400) or _("同意补助 %(x)s") % {"x": yuan(c.amount)}
-    return _finish(claim, Action.APPROVE, actor, at, note=text, data={"payout": str(c.amount), "recomputed": changed},
-                   after={"payout": c.amount})
+    m.clocks.stop("approve")
+    m.clocks.start("pay", PAY_DAYS, "working_days", fresh=True)
+    m.finish(note=text, data={"payout": str(c.amount), "recomputed": changed})
+    return claim
 
 
 @transaction.atomic
@@ -606,7 +593,8 @@ def claim_pay(*, actor, claim_id, expected_version=None, reference: str = "", pu
     """The payout leaves the fund (never more than it holds) and, unless held back, appears on
     the village's public page."""
     at = at or timezone.now()
-    claim, _lv = _open(actor, claim_id, Action.PAY, expected_version)
+    m = _open(actor, claim_id, Action.PAY, expected_version, at)
+    claim, at = m.case, m.at
     reference = _text(reference, "reference", _("支付凭证号"), required=False, limit=40)
     fund = _lock_fund(claim)
     money = figures(fund)
@@ -615,46 +603,45 @@ def claim_pay(*, actor, claim_id, expected_version=None, reference: str = "", pu
                        code="overdraw")
     payment = Payment.objects.create(claim=claim, fund=fund, amount=claim.payout, paid_at=at, paid_by=_who(actor),
                                      reference=reference, published=bool(publish), published_at=at if publish else None)
-    _finish(claim, Action.PAY, actor, at, note=_("支付 %(x)s%(r)s") % {
-        "x": yuan(claim.payout), "r": f"，凭证 {reference}" if reference else ""},
-        data={"payment": payment.pk, "published": bool(publish)}, after={"paid": claim.payout})
+    m.clocks.stop("pay")
+    m.finish(note=_("支付 %(x)s%(r)s") % {"x": yuan(claim.payout), "r": f"，凭证 {reference}" if reference else ""},
+             data={"payment": payment.pk, "published": bool(publish)})
     return payment
 
 
 @transaction.atomic
 def claim_refuse(*, actor, claim_id, reason: str, expected_version=None, at=None) -> Claim:
     at = at or timezone.now()
-    claim, _lv = _open(actor, claim_id, Action.REFUSE, expected_version)
+    m = _open(actor, claim_id, Action.REFUSE, expected_version, at)
+    claim = m.case
     reason = _text(reason, "reason", _("不予补助的理由"), limit=400)
-    claim.refused_by, claim.refused_at, claim.refuse_reason = _who(actor), at, reason
-    return _finish(claim, Action.REFUSE, actor, at, note=reason, after={"reason": reason})
+    claim.refused_by, claim.refused_at, claim.refuse_reason = _who(actor), m.at, reason
+    m.clocks.stop_all()
+    m.finish(note=reason)
+    return claim
 
 
 @transaction.atomic
 def payment_publish(*, actor, claim_id, published: bool, reason: str = "", expected_version=None,
                     at=None) -> Payment:
     """Take a payment off the public page (the family asked, say) with the reason, or put it back."""
-    at = at or timezone.now()
-    staff_level(actor)
-    claim = get_claim(actor, claim_id, lock=True)
-    if expected_version not in (None, "") and str(claim.version) != str(expected_version):
-        raise Conflict(_("该申请已被他人处理，请刷新页面后查看"), code="stale_version")
-    payment = Payment.objects.select_for_update().filter(claim=claim).first()
+    action = Action.PUBLISH if published else Action.UNPUBLISH
+    m = _open(actor, claim_id, action, expected_version, at)
+    payment = Payment.objects.select_for_update().filter(claim=m.case).first()
     if payment is None:
         raise Conflict(_("该申请尚未支付，没有可公示的发放记录"), code="not_allowed_in_state")
     if payment.published == bool(published):
         raise Conflict(_("已公示") if published else _("已撤下公示"), code="already_done")
     if published:
-        payment.published, payment.published_at, payment.unpublish_reason = True, at, ""
+        payment.published, payment.published_at, payment.unpublish_reason = True, m.at, ""
     else:
         payment.published = False
         payment.unpublish_reason = _text(reason, "reason", _("撤下公示的原因"), limit=200)
     payment.save(update_fields=["published", "published_at", "unpublish_reason"])
-    claim.version += 1
-    claim.save(update_fields=["version", "updated_at"])
-    action = Action.PUBLISH if published else Action.UNPUBLISH
-    _step(claim, action, actor, at, from_status=claim.status, note=payment.unpublish_reason or _("在村务公开页公示"))
-    audit.record(actor=actor, action="update", obj=payment, at=at, region_id=claim.fund.region_id,
+    # A publication change is a change a second person must see before acting on the page.
+    m.case.version += 1
+    m.finish(note=payment.unpublish_reason or _("在村务公开页公示"), data={"published": bool(published)})
+    audit.record(actor=actor, action="update", obj=payment, at=m.at, region_id=m.case.region_id,
                  note=str(Action(action).label), before={"published": not published},
                  after={"published": bool(published), "reason": payment.unpublish_reason})
     return payment

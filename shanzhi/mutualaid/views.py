@@ -19,8 +19,9 @@ from shanzhi.common.errors import error_text
 from shanzhi.common.ratelimit import limit_by_ip
 
 from . import services
+from .kind import MUTUALAID
 from .models import Claim, Income, Membership, Payment
-from .states import MOVES, TOWN, Action, Status
+from .states import MOVES, Action, Status
 
 CTX = {"active": "assistance"}
 ERRORS = (ValidationError, Conflict, PermissionDenied)
@@ -210,14 +211,14 @@ def claim_preview(request, pk: int):
 
 
 def _offered(user, claim: Claim, lv: int) -> list[str]:
+    """The moves the kernel would let this user make now (the page's buttons come from the table)."""
     out = []
     for action, move in MOVES.items():
-        if claim.status not in move.sources:
+        if move.system_only or claim.status not in move.sources:
             continue
-        need = TOWN if action == Action.REFUSE and claim.status == Status.APPROVED else move.at_most
-        if lv > need:
-            continue
-        if action == Action.APPROVE and user.pk in (claim.submitted_by_id, claim.reviewed_by_id):
+        try:
+            MUTUALAID.permit(user, action, claim)
+        except PermissionDenied:
             continue
         out.append(action)
     return out
