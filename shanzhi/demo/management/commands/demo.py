@@ -53,7 +53,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{'用户名':<16}{'姓名':<8}{'角色':<14}{'手机号':<13}岗位")
         for username in ["admin", "county_leader", "county_dispatcher", "town_leader", "dispatcher", "dept_handler", "grid_chief",
                          "grid_worker", "informant", "grid_inspector", "liaison", "patroller", "window_clerk",
-                         "reviewer", "officer", "civil_affairs", "auditor", "citizen", "outsider"]:
+                         "reviewer", "officer", "civil_affairs", "village_aide", "county_civil", "auditor", "citizen",
+                         "outsider"]:
             user = User.objects.filter(username=username).first()
             if user is None:
                 continue
@@ -71,6 +72,10 @@ class Command(BaseCommand):
         self.stdout.write(f"公开页面：办事指南 {root}/window/guide/ · 权责清单 {root}/team/powers/ · "
                           f"行政处罚公示 {root}/team/public/ · 双随机抽查结果 {root}/inspections/public/ · "
                           f"随手拍 {root}/report/ · 注册网上办事账号 {root}/signup/")
+        aide = Post.objects.filter(user__username="village_aide").select_related("region").first()
+        if aide and aide.region:
+            self.stdout.write(f"村务公开：社会救助公示 {root}/assistance/notice/{aide.region.code}/ · "
+                              f"福村宝互助公示 {root}/mutualaid/public/{aide.region.code}/")
         self.stdout.write("")
 
     def serve(self):
