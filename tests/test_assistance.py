@@ -603,3 +603,15 @@ def test_bills_arriving_out_of_order_still_add_up_over_the_window(cast):
     old = feed.ingest([settlement(person, "YB-OOO-9", part * 5, today - dt.timedelta(days=rule.window_days + 5))],
                       source="medical", actor=cast.admin)
     assert old.accepted == 1 and old.alerts == 0  # outside the window: kept, counted nowhere
+
+
+def test_a_school_aid_record_for_a_family_on_the_edge_raises_a_check(cast):
+    fam = poor_family(cast, members=2)
+    Family.objects.filter(pk=fam.pk).update(group=Group.EDGE)
+    child = fam.members.exclude(person=fam.head).get().person
+    row = {"external_id": "JY-2026-0001", "id_number": child.id_number, "occurred_on": timezone.localdate().isoformat(),
+           "detail": {"school": "江阴市徐霞客中学", "aid": "家庭经济困难学生生活补助"}}
+    r = feed.ingest([row], source="school", actor=cast.admin)
+    assert r.accepted == 1 and r.alerts == 1
+    assert Alert.objects.get(person=child).family_id == fam.pk
+    assert feed.ingest([row], source="school", actor=cast.admin).duplicates == 1

@@ -96,6 +96,8 @@ class _Builder:
                                   window_days=365, effective_from=start))
             rows.append(AlertRule(region=self.county, group=group, source=Signal.Source.UNEMPLOYMENT, threshold=None,
                                   window_days=180, effective_from=start))
+            rows.append(AlertRule(region=self.county, group=group, source=Signal.Source.SCHOOL, threshold=None,
+                                  window_days=365, effective_from=start))
         # 徐霞客镇 watches families on the edge more closely (a lower line, as the town decided in 2026).
         rows.append(AlertRule(region=self.xxk_region(), group=Group.EDGE, source=Signal.Source.MEDICAL,
                               threshold=5000, window_days=365, effective_from=dt.date(2026, 1, 1)))
