@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from shanzhi.accounts.roles import Role
 from shanzhi.cases.errors import Conflict
+from shanzhi.cases.kinds import offered
 from shanzhi.common import masking, params
 from shanzhi.common.errors import error_text
 from shanzhi.common.jurisdiction import scope_for
@@ -41,7 +42,7 @@ from .models import (
     Signal,
     Standard,
 )
-from .states import MOVES, Action, AlertStatus, Status
+from .states import Action, AlertStatus, Status
 
 CTX = {"active": "assistance"}
 
@@ -247,19 +248,6 @@ def application_list(request):
         "program": program})
 
 
-def _offered(user, app) -> list[str]:
-    out = []
-    for action, move in MOVES.items():
-        if move.system_only or app.status not in move.sources:
-            continue
-        try:
-            ASSISTANCE.permit(user, action, app)
-        except PermissionDenied:
-            continue
-        out.append(action)
-    return out
-
-
 @login_required
 def application_detail(request, pk: int, error: str = "", status: int = 200):
     app = ASSISTANCE.visible(request.user).filter(pk=pk).first()
@@ -277,7 +265,7 @@ def application_detail(request, pk: int, error: str = "", status: int = 200):
         "assessments": assessments, "latest": assessments[0] if assessments else None,
         "stale": bool(assessments and family.changed_at and assessments[0].at < family.changed_at),
         "visits": app.visits.select_related("by"), "objections": app.objections.all(),
-        "offered": _offered(request.user, app), "error": error, "now": timezone.now(),
+        "offered": offered(ASSISTANCE, request.user, app), "error": error, "now": timezone.now(),
         "members": family.members.filter(left_at__isnull=True).select_related("person")}, status=status)
 
 

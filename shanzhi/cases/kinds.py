@@ -104,6 +104,25 @@ class CaseKind(abc.ABC):
         return ""
 
 
+def offered(kind: CaseKind, actor, case, actions=None) -> list[str]:
+    """The moves a person may make on the case now, in the table's order (a page's buttons): the
+    state allows them and the kind's ``permit`` does not refuse. ``actions`` limits the choice
+    to those a page has a form for."""
+    from django.core.exceptions import PermissionDenied
+
+    out = []
+    for action in actions if actions is not None else kind.moves:
+        move = kind.moves[action]
+        if move.system_only or case.status not in move.sources:
+            continue
+        try:
+            kind.permit(actor, action, case)
+        except PermissionDenied:
+            continue
+        out.append(action)
+    return out
+
+
 KINDS: dict[str, CaseKind] = {}
 
 

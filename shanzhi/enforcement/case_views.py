@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shanzhi.cases.errors import Conflict
+from shanzhi.cases.kinds import offered as kind_offered
 from shanzhi.common import params
 from shanzhi.common.errors import error_text
 
@@ -24,7 +25,7 @@ from . import listing
 from . import procedure as proc
 from .cases import PENALTY
 from .models import Evidence, Officer, PenaltyItem, PenaltyType
-from .states import MOVES, Outcome, PartyKind, ServiceMethod, Status
+from .states import Outcome, PartyKind, ServiceMethod, Status
 
 FORMS = ("file", "decline", "assign", "evidence", "submit", "legal_review", "return", "notify", "statement",
          "hearing_request", "hearing_notice", "hearing_held", "suspend", "resume", "decide", "serve", "pay", "close",
@@ -112,20 +113,8 @@ def status_counts(user, seen) -> dict:
     return counts
 
 
-def _offered(user, case) -> list[str]:
-    offered = []
-    for action in FORMS:
-        if case.status in MOVES[action].sources:
-            try:
-                PENALTY.permit(user, action, case)
-            except PermissionDenied:
-                continue
-            offered.append(action)
-    return offered
-
-
 def _context(request, case, error=""):
-    offered = _offered(request.user, case)
+    offered = kind_offered(PENALTY, request.user, case, FORMS)
     now = timezone.now()
     items = PenaltyItem.objects.filter(is_active=True, towns=case.town_id).order_by("domain", "code") \
         if "file" in offered else []

@@ -14,14 +14,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shanzhi.cases.errors import Conflict
+from shanzhi.cases.kinds import offered
 from shanzhi.common import params
 from shanzhi.common.errors import error_text
 from shanzhi.common.ratelimit import limit_by_ip
 
 from . import services
 from .kind import MUTUALAID
-from .models import Claim, Income, Membership, Payment
-from .states import MOVES, Action, Status
+from .models import Income, Membership, Payment
+from .states import Action, Status
 
 CTX = {"active": "assistance"}
 ERRORS = (ValidationError, Conflict, PermissionDenied)
@@ -210,30 +211,16 @@ def claim_preview(request, pk: int):
     return render(request, "mutualaid/_preview.html", ctx)
 
 
-def _offered(user, claim: Claim, lv: int) -> list[str]:
-    """The moves the kernel would let this user make now (the page's buttons come from the table)."""
-    out = []
-    for action, move in MOVES.items():
-        if move.system_only or claim.status not in move.sources:
-            continue
-        try:
-            MUTUALAID.permit(user, action, claim)
-        except PermissionDenied:
-            continue
-        out.append(action)
-    return out
-
-
 @login_required
 def claim_detail(request, pk: int, error: str = "", status: int = 200):
     user = request.user
-    lv = services.staff_level(user)
+    services.staff_level(user)
     claim = services.get_claim(user, pk)
     payment = Payment.objects.filter(claim=claim).select_related("paid_by").first()
     person = claim.membership.person
     return render(request, "mutualaid/claim.html", {
         **CTX, "c": claim, "fund": claim.fund, "person": person, "payment": payment,
-        "steps": claim.steps.select_related("actor").order_by("at", "id"), "offered": _offered(user, claim, lv),
+        "steps": claim.steps.select_related("actor").order_by("at", "id"), "offered": offered(MUTUALAID, user, claim),
         "money": services.figures(claim.fund), "error": error,
         "history": services.claims(user, claim.fund).filter(membership__person=person).exclude(pk=claim.pk)
         .order_by("-submitted_at")[:10]}, status=status)

@@ -10,50 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from .conftest import shot
+from .test_window_browser import server_db, users  # noqa: F401 — the shared fixtures
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "Shanzhi@2026"
 LOCAL = ZoneInfo("Asia/Shanghai")
-
-
-def sign_in(browser, server, username):
-    page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
-    page.goto(f"{server}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login/" not in url)
-    return page
-
-
-@pytest.fixture(scope="module")
-def users(browser, server):
-    """One signed-in page per user for the whole file (the login form is rate limited per IP)."""
-    pages = {}
-
-    def get(username):
-        if username not in pages:
-            pages[username] = sign_in(browser, server, username)
-        return pages[username]
-
-    yield get
-    for page in pages.values():
-        page.context.close()
-
-
-@pytest.fixture(scope="module")
-def server_db(data_dir):
-    """The server's SQLite file (never named ``db``: pytest-django would move these tests first)."""
-    con = sqlite3.connect(data_dir / "shanzhi.sqlite3", timeout=15)
-    yield con
-    con.close()
 
 
 def status(page) -> str:
@@ -74,7 +40,7 @@ def money(text: str) -> float:
 
 
 def test_the_aide_files_a_claim_the_town_approves_it_it_is_paid_and_published_masked(
-        browser, server, users, server_db):
+        browser, server, users, server_db):  # noqa: F811
     today = dt.datetime.now(LOCAL).date()
     aide = users("village_aide")
     # 1. /mutualaid/ is her own village's fund desk.
