@@ -51,14 +51,17 @@ def fresh(cast, huashi):
     general = services.rule_add(actor=boss, year_id=fy.pk, name="一般住院", deductible="10000", ratio="0.3",
                                 cap="5000")
     people = list(Person.objects.filter(region=village, residence="registered").order_by("id")[:3])
-    members = [services.member_join(actor=boss, fund_id=fund.pk, person=p.pk, paid_on=dt.date(today().year, 1, 1))
+    new_year = dt.datetime(today().year, 1, 1, 10, tzinfo=timezone.get_current_timezone())  # joined on the scheme's first day
+    members = [services.member_join(actor=boss, fund_id=fund.pk, person=p.pk, paid_on=new_year.date(), at=new_year)
                for p in people[:2]]
     return {"boss": boss, "fund": fund, "fy": fy, "cancer": cancer, "general": general, "members": members,
             "outsider_person": people[2], "village": village}
 
 
-def file_claim(actor, fund, member, rule, self_paid="30000", **extra):
+def file_claim(actor, fund, member, rule, self_paid="30000", earlier=0, **extra):
+    """A claim for a recent stay; ``earlier`` stays of a fortnight each before it (one stay, one claim)."""
     admitted, discharged = stay()
+    admitted, discharged = admitted - dt.timedelta(days=14 * earlier), discharged - dt.timedelta(days=14 * earlier)
     return services.claim_submit(actor=actor, fund_id=fund.pk, membership=member.pk, rule=rule.pk,
                                  hospital=extra.pop("hospital", "江阴市人民医院"), admitted_on=admitted,
                                  discharged_on=discharged, self_paid=self_paid, **extra)
@@ -112,17 +115,17 @@ def test_a_claim_stores_its_computation_and_the_cap_counts_what_was_granted_befo
     assert first.steps.get().action == "submit"
     services.claim_review(actor=boss, claim_id=first.pk, expected_version=1)
     services.claim_approve(actor=town, claim_id=first.pk, expected_version=2)
-    second = file_claim(boss, fund, member, cancer, self_paid="35000", hospital="无锡市人民医院")
+    second = file_claim(boss, fund, member, cancer, self_paid="35000", hospital="无锡市人民医院", earlier=1)
     assert second.payout == D("5000.00")  # the 20,000 cap less the 15,000 granted
     assert second.lines[5]["note"] == "年度封顶 ¥20,000.00，本年度已获本病种补助 ¥15,000.00"
     services.claim_pay(actor=boss, claim_id=first.pk)
     services.claim_review(actor=boss, claim_id=second.pk)
     services.claim_approve(actor=town, claim_id=second.pk)
     with pytest.raises(ValidationError) as exc:  # a third stay: the cap is used up
-        file_claim(boss, fund, member, cancer, self_paid="35000", hospital="江苏省人民医院")
+        file_claim(boss, fund, member, cancer, self_paid="35000", hospital="江苏省人民医院", earlier=2)
     assert exc.value.message_dict["rule"][0].startswith("该参保人本年度补助已达封顶")
     # Another disease still pays; the other member's cap is their own.
-    assert file_claim(boss, fund, member, fresh["general"], self_paid="20000").payout == D("3000.00")
+    assert file_claim(boss, fund, member, fresh["general"], self_paid="20000", earlier=3).payout == D("3000.00")
     assert file_claim(boss, fund, fresh["members"][1], cancer, self_paid="35000").payout == D("15000.00")
 
 
@@ -484,3 +487,23 @@ def test_claims_are_cases_of_the_kernel_on_my_work_and_its_clocks(cast):
     claim.refresh_from_db()
     assert claim.status == Status.REVIEWED  # a system mark does not move the version a person acts on
     services.claim_approve(actor=cast.civil_affairs, claim_id=claim.pk, expected_version=claim.version)
+
+
+def test_a_late_joiner_cannot_back_date_the_payment_or_claim_one_stay_twice(fresh):
+    boss, fund, cancer, general = fresh["boss"], fresh["fund"], fresh["cancer"], fresh["general"]
+    other = fresh["outsider_person"]
+    with pytest.raises(ValidationError) as exc:
+        services.member_join(actor=boss, fund_id=fund.pk, person=other.pk, paid_on=today() - dt.timedelta(days=60))
+    assert exc.value.error_dict["paid_on"][0].code == "backdated"
+    assert not Membership.objects.filter(person=other).exists()
+    services.income_add(actor=boss, fund_id=fund.pk, kind="donation", amount="50000", source="旅外乡贤")
+    member = fresh["members"][0]
+    admitted, discharged = stay()
+    first = file_claim(boss, fund, member, cancer)
+    for rule, hospital, shift in ((general, "江阴市人民医院", 0), (cancer, "江阴人民医院", 1)):
+        with pytest.raises(Conflict, match=first.number):  # another disease, another spelling, a day later
+            services.claim_submit(actor=boss, fund_id=fund.pk, membership=member.pk, rule=rule.pk, hospital=hospital,
+                                  admitted_on=admitted + dt.timedelta(days=shift), discharged_on=discharged,
+                                  self_paid="30000")
+    with pytest.raises(ValidationError):
+        services.income_add(actor=boss, fund_id=fund.pk, kind="donation", amount="99999999999", source="笔误")

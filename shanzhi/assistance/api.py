@@ -36,6 +36,7 @@ NoControl = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
 class SignalRecordIn(Schema):
     external_id: str = Field(min_length=1, max_length=64, pattern=NoControl, description="来源系统的唯一编号（结算单号）")
     id_number: str = Field(min_length=15, max_length=18, description="身份证号")
+    name: str | None = Field(None, max_length=50, pattern=NoControl, description="姓名（如提供，须与身份证号一致）")
     occurred_on: dt.date = Field(description="发生日期（结算日期）")
     total: str | None = Field(None, max_length=20, description="总费用（元，两位小数）；医保结算必填")
     self_paid: str | None = Field(None, max_length=20, description="个人自付（元）；医保结算必填")
@@ -73,7 +74,7 @@ def post_signals(request, payload: SignalBatchIn):
     rows = []
     for r in payload.records:
         detail = {k: v for k, v in (("hospital", r.hospital), ("diagnosis", r.diagnosis)) if v}
-        rows.append({"external_id": r.external_id, "id_number": r.id_number, "occurred_on": r.occurred_on,
+        rows.append({"external_id": r.external_id, "id_number": r.id_number, "name": r.name, "occurred_on": r.occurred_on,
                      "total": r.total, "self_paid": r.self_paid, "detail": detail})
     batch = payload.batch or f"API-{timezone.localtime():%Y%m%d%H%M%S}-{request.user.pk}"
     return feed.ingest(rows, source=payload.source, via="api", batch=batch, actor=request.user).as_dict()

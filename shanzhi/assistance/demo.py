@@ -63,6 +63,7 @@ class _Builder:
         self.county_civil, self.town_civil, self.aide = users["county_civil"], users["civil_affairs"], \
             users["village_aide"]
         self._feed_client()
+        self._resident()
         self._showcase()
         self._migrated()
         self._payments()
@@ -108,6 +109,25 @@ class _Builder:
 
         return Region.objects.get(name="徐霞客镇", level=Region.Level.TOWN)
 
+    def _resident(self):
+        """The demo's resident (李明, login ``citizen``) lives in the village aide's village: the
+        registry knows him with the account's mobile number, so he can apply online for himself."""
+        from shanzhi.accounts.models import Post, User
+        from shanzhi.common import crypto
+        from shanzhi.registry.models import Person
+
+        citizen = User.objects.filter(username="citizen").first()
+        post = Post.objects.filter(user=self.aide, role="civil_affairs").first()
+        if citizen is None or not citizen.mobile or post is None:
+            return
+        person = (Person.objects.filter(region_id=post.region_id, residence="registered", gender="M",
+                                        birth_date__year__lte=1985).order_by("-id").first())
+        if person is not None:
+            Person.objects.filter(pk=person.pk).update(
+                name=citizen.display_name, phone_sealed=crypto.seal(citizen.mobile),
+                phone_bidx=crypto.blind_index("phone", citizen.mobile))
+            self.taken_for_resident = person.pk
+
     def _feed_client(self):
         from django.contrib.auth.models import Permission
 
@@ -143,7 +163,7 @@ class _Builder:
 
         from .models import Program
 
-        self._taken: set[int] = set()
+        self._taken: set[int] = {getattr(self, "taken_for_resident", 0)}  # 李明 applies for himself
         villages = list(Region.objects.filter(parent=self.xxk).order_by("code"))
         per_village = 3 if self.scale == "tiny" else 12
         programs = {p.code: p for p in Program.objects.all()}
@@ -221,7 +241,7 @@ class _Builder:
                                      total=str(total), self_paid=str(int(total * rng.uniform(0.35, 0.6))),
                                      note=rng.choice(["江阴市人民医院住院", "无锡市第二人民医院", "江阴市中医院门诊慢特病"]),
                                      at=start - dt.timedelta(minutes=30))
-        channel = rng.choice(["counter", "counter", "agent", "online"])
+        channel = rng.choice(["counter", "counter", "agent"])
         app = services.submit(actor=field_actor, program=program.pk, reason=story, channel=channel, family=family.pk,
                               at=start)
         self.apps.append(app)

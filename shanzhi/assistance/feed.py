@@ -31,7 +31,7 @@ from shanzhi.cases.models import Timer
 from shanzhi.cases.transition import open_move
 from shanzhi.common import audit, counters, crypto, masking, references
 from shanzhi.common.identifiers import normalise_id_number
-from shanzhi.common.money import parse_money
+from shanzhi.common.money import HOUSEHOLD_LIMIT, parse_money
 
 from .kind import ALERT, _tell, staff_q
 from .models import Alert, AlertRule, AlertStep, Channel, Expense, Family, Group, Member, Signal, Visit
@@ -90,16 +90,17 @@ def _clean(raw: dict, source: str, today: dt.date) -> dict:
         raise err("occurred_on", _("发生日期不在合理范围内（近三年内）"))
     total = self_paid = None
     if source == Signal.Source.MEDICAL:
-        total = parse_money(raw.get("total"), "total", _("总费用"))
-        self_paid = parse_money(raw.get("self_paid"), "self_paid", _("个人自付"))
+        total = parse_money(raw.get("total"), "total", _("总费用"), limit=HOUSEHOLD_LIMIT)
+        self_paid = parse_money(raw.get("self_paid"), "self_paid", _("个人自付"), limit=HOUSEHOLD_LIMIT)
         if self_paid > total:
             raise err("self_paid", _("个人自付不能超过总费用"))
     detail = raw.get("detail") or {}
     if not isinstance(detail, dict):
         raise err("detail", _("detail 须为对象"))
     detail = {str(k)[:30]: str(v)[:200] for k, v in list(detail.items())[:20]}
+    name = str(raw.get("name") or "").strip()[:50]
     return {"external_id": ext, "id_bidx": crypto.blind_index("id", number), "occurred_on": day, "total": total,
-            "self_paid": self_paid, "detail": detail}
+            "self_paid": self_paid, "detail": detail, "name": name}
 
 
 def ingest(rows, *, source: str, via: str = "api", batch: str = "", at: dt.datetime | None = None,
@@ -129,6 +130,7 @@ def ingest(rows, *, source: str, via: str = "api", batch: str = "", at: dt.datet
                 result.duplicates += 1
                 continue
             seen.add(row["external_id"])
+            row["_row"] = i
             cleaned.append(row)
         if cleaned:
             for attempt in range(3):
@@ -184,13 +186,33 @@ def _chunk(cleaned, source, via, batch, at, rules, result: FeedResult, actor) ->
     from shanzhi.registry.models import Person
 
     ids = [r["external_id"] for r in cleaned]
-    known = set(Signal.objects.filter(source=source, external_id__in=ids).values_list("external_id", flat=True))
-    fresh = [r for r in cleaned if r["external_id"] not in known]
-    result.duplicates += len(cleaned) - len(fresh)
+    known = {e: (b, d, t, p) for e, b, d, t, p in Signal.objects.filter(source=source, external_id__in=ids)
+             .values_list("external_id", "id_bidx", "occurred_on", "total", "self_paid")}
+    fresh = []
+    for r in cleaned:
+        was = known.get(r["external_id"])
+        if was is None:
+            fresh.append(r)
+        elif was == (r["id_bidx"], r["occurred_on"], r["total"], r["self_paid"]):
+            result.duplicates += 1  # the same record again: counted once
+        else:  # the same number with other content: a correction must not vanish as a "duplicate"
+            result.errors.append({"row": r["_row"], "field": "external_id", "message": _(
+                "编号 %(e)s 已收到，但内容不同；更正请以新编号报送并注明原编号") % {"e": r["external_id"]}})
     if not fresh:
         return
     bidx = {r["id_bidx"] for r in fresh}
-    people = {p["id_bidx"]: p for p in Person.objects.filter(id_bidx__in=bidx).values("pk", "id_bidx", "region_id")}
+    people = {p["id_bidx"]: p for p in Person.objects.filter(id_bidx__in=bidx).values("pk", "id_bidx", "region_id",
+                                                                                        "name")}
+    named = []
+    for r in fresh:  # a name sent with the number must be that person's
+        p = people.get(r["id_bidx"])
+        if p is not None and r["name"] and r["name"] != p["name"]:
+            result.errors.append({"row": r["_row"], "field": "name", "message": _("姓名与身份证号不一致")})
+        else:
+            named.append(r)
+    fresh = named
+    if not fresh:
+        return
     pids = [p["pk"] for p in people.values()]
     member_of = {m["person_id"]: m for m in Member.objects.filter(person_id__in=pids, left_at__isnull=True)
                  .values("person_id", "family_id", "family__group", "family__region_id", "family__town_id", "pk")}
@@ -406,7 +428,7 @@ def read_rows(upload) -> list[dict]:
             i = where.get(k)
             v = row[i] if i is not None and i < len(row) else ""
             return v.date() if isinstance(v, dt.datetime) else (str(v).strip() if not isinstance(v, dt.date) else v)
-        out.append({"external_id": cell("external_id"), "id_number": cell("id_number"),
+        out.append({"external_id": cell("external_id"), "id_number": cell("id_number"), "name": cell("name"),
                     "occurred_on": cell("occurred_on"), "total": cell("total"), "self_paid": cell("self_paid"),
                     "detail": {k: cell(k) for k in ("hospital", "diagnosis") if k in where}})
     return out

@@ -139,6 +139,7 @@ class Family(TimeStamped):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     changed_at = models.DateTimeField(_("家庭信息最近变更"), null=True, blank=True)
+    account_changed_at = models.DateTimeField(_("收款人或账户最近变更"), null=True, blank=True)
 
     class Meta:
         ordering = ["number"]

@@ -31,9 +31,12 @@ from shanzhi.common import audit, crypto, references
 from shanzhi.common.money import parse_money
 
 from .kind import COUNTY, TOWN, level, staff_q
-from .models import Beneficiary, Correction, Member, PaymentLine, PaymentList, Program
+from .models import Beneficiary, Correction, Family, Formula, Member, PaymentLine, PaymentList, Program
 
 CHUNK = 5000
+# A month's payment to one family (the one-off deep assistance tops out at ¥150,000).
+LINE_LIMIT = Decimal("200000")
+PER_HEAD = (Formula.GAP, Formula.PER_PERSON, Formula.MONTHS)
 
 
 def month_of(value) -> dt.date:
@@ -90,15 +93,22 @@ def run(*, month, actor=None, towns=None, programs=None, at=None) -> dict:
             paid_family[(by_program[prog].exclusive or f"#{prog}", fam)] = by_program[prog].name
         # Who belongs to which family, for the person-level check.
         persons_of: dict[int, list[int]] = defaultdict(list)
-        for fam, person in Member.objects.filter(family_id__in=enrolled.values("family_id"),
-                                                 left_at__isnull=True).values_list("family_id", "person_id"):
+        together: dict[int, int] = defaultdict(int)
+        for fam, person, lives in Member.objects.filter(family_id__in=enrolled.values("family_id"),
+                                                        left_at__isnull=True).values_list("family_id", "person_id",
+                                                                                          "lives_together"):
             persons_of[fam].append(person)
+            together[fam] += 1 if lives else 0
+        # Where the money goes changed lately (payee, bank or account): said beside the line.
+        since = min(at, timezone.make_aware(dt.datetime.combine(month, dt.time()))) - dt.timedelta(days=45)
+        moved = dict(Family.objects.filter(pk__in=enrolled.values("family_id"), account_changed_at__gte=since)
+                     .values_list("pk", "account_changed_at"))
         paid_person: dict[tuple[str, int], int] = {}
         lines, held, count = [], 0, 0
         rows = (enrolled.order_by("program__order", "program_id", "id")
                 .values_list("pk", "program_id", "town_id", "family_id", "amount", "family__head__name",
-                             "family__payee__name", "family__bank", "family__account_sealed"))
-        for pk, prog, town, fam, amount, head, payee, bank, account in rows.iterator(chunk_size=CHUNK):
+                             "family__payee__name", "family__bank", "family__account_sealed", "members"))
+        for pk, prog, town, fam, amount, head, payee, bank, account, members in rows.iterator(chunk_size=CHUNK):
             if (prog, town) in frozen:
                 continue
             program = by_program[prog]
@@ -113,7 +123,13 @@ def run(*, month, actor=None, towns=None, programs=None, at=None) -> dict:
                         flag = _("家庭成员同时在另一救助家庭中享受同类救助，请核查")
                         break
             state = PaymentLine.State.HELD if flag else PaymentLine.State.PENDING
-            if not flag:
+            notes = []
+            if program.formula in PER_HEAD and members > together.get(fam, 0):
+                notes.append(_("按 %(n)d 人保障，现共同生活 %(m)d 人，请复核保障金额") % {
+                    "n": members, "m": together.get(fam, 0)})
+            if fam in moved:
+                notes.append(_("收款人或账户于 %(d)s 变更，请核实") % {"d": f"{timezone.localtime(moved[fam]):%Y-%m-%d}"})
+            if state == PaymentLine.State.PENDING:
                 paid_family[(group, fam)] = program.name
                 for person in persons_of.get(fam, ()):
                     paid_person.setdefault((group, person), fam)
@@ -121,7 +137,7 @@ def run(*, month, actor=None, towns=None, programs=None, at=None) -> dict:
                 held += 1
             lines.append(PaymentLine(plist_id=plists[(prog, town)].pk, beneficiary_id=pk, family_id=fam, month=month,
                                      payee_name=(payee or head)[:50], bank=bank or "", account_sealed=account or "",
-                                     amount=amount, state=state, flag=flag[:200]))
+                                     amount=amount, state=state, flag="；".join([f for f in (flag, *notes) if f])[:200]))
             count += 1
             if len(lines) >= CHUNK:
                 PaymentLine.objects.bulk_create(lines)
@@ -164,12 +180,15 @@ def _list(actor, plist_id, *, lock=True) -> PaymentList:
 
 
 @transaction.atomic
-def release(*, actor, line_id, reason: str, at=None) -> PaymentLine:
+def release(*, actor, line_id, reason: str, plist_id=None, at=None) -> PaymentLine:
     """A held line checked and found right goes back to the list (draft only; once approved, a
     correction)."""
     at = at or timezone.now()
     _need(actor, TOWN, _("须由镇（街道）或县级民政部门核查"))
-    line = references.resolve(PaymentLine.objects.select_for_update().filter(plist__in=lists(actor)), field="line",
+    lines = PaymentLine.objects.select_for_update().filter(plist__in=lists(actor))
+    if plist_id is not None:
+        lines = lines.filter(plist_id=references.as_id(plist_id) or 0)
+    line = references.resolve(lines, field="line",
                               label=_("发放明细"), pk=line_id)
     if line.plist.state != PaymentList.State.DRAFT:
         raise Conflict(_("花名册已审核，只能通过更正修改"), code="list_approved")
@@ -204,11 +223,14 @@ def approve(*, actor, plist_id, expected_version=None, at=None) -> PaymentList:
 
 
 @transaction.atomic
-def correct(*, actor, line_id, reason: str, amount=None, void: bool = False, at=None) -> Correction:
+def correct(*, actor, line_id, reason: str, amount=None, void: bool = False, plist_id=None, at=None) -> Correction:
     """The only change to an approved list: recorded with before, after, who and why."""
     at = at or timezone.now()
     _need(actor, COUNTY, _("须由县级民政部门更正花名册"))
-    line = references.resolve(PaymentLine.objects.select_for_update().filter(plist__in=lists(actor)), field="line",
+    lines = PaymentLine.objects.select_for_update().filter(plist__in=lists(actor))
+    if plist_id is not None:  # the list whose page the correction was made on, and no other
+        lines = lines.filter(plist_id=references.as_id(plist_id) or 0)
+    line = references.resolve(lines, field="line",
                               label=_("发放明细"), pk=line_id)
     reason = (reason or "").strip()
     if not reason:
@@ -223,7 +245,9 @@ def correct(*, actor, line_id, reason: str, amount=None, void: bool = False, at=
     if void:
         line.state = PaymentLine.State.VOID
     elif amount is not None:
-        value = parse_money(amount, "amount", _("更正后金额"))
+        value = parse_money(amount, "amount", _("更正后金额"), limit=LINE_LIMIT)
+        if value <= 0:
+            raise ValidationError({"amount": ValidationError(_("更正后金额须大于 0；不再发放请选择作废"), code="invalid")})
         if value == line.amount:
             raise ValidationError({"amount": ValidationError(_("金额没有变化"), code="unchanged")})
         line.amount = value
@@ -306,6 +330,8 @@ def reconcile(*, actor, plist_id, rows, at=None) -> dict:
         ok = str(r.get("result") or "").strip()
         if pk not in lines:
             errors.append({"row": i, "message": _("明细编号 %(n)s 不在本花名册的待发放明细中") % {"n": pk}})
+        elif pk in answers:
+            errors.append({"row": i, "message": _("明细编号 %(n)s 重复出现，请核对银行回盘文件") % {"n": pk}})
         elif ok not in ("成功", "失败", "success", "failed"):
             errors.append({"row": i, "message": _("结果须为“成功”或“失败”")})
         else:

@@ -8,6 +8,8 @@ outside it looks exactly like missing. Moves go through the kernel's one transit
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -21,7 +23,7 @@ from shanzhi.cases.transition import open_move
 from shanzhi.common import audit, counters, crypto, masking, references
 from shanzhi.common.identifiers import normalise_id_number
 from shanzhi.common.jurisdiction import scope_for
-from shanzhi.common.money import parse_money
+from shanzhi.common.money import HOUSEHOLD_LIMIT, parse_money
 
 from . import means
 from .kind import ASSISTANCE, TOWN, _tell, civil_region_ids, level
@@ -255,6 +257,10 @@ def remove_member(*, actor, family_id, member_id, reason: str, at=None) -> Membe
     reason = _text(reason, "reason", _("迁出原因"), limit=200)
     member.left_at = at
     member.save(update_fields=["left_at"])
+    if family.payee_id == member.person_id:  # no payments to someone who has left the household
+        family.payee_id, family.account_changed_at = None, at
+        family.save(update_fields=["payee", "account_changed_at"])
+        reason += _("（该成员原为收款人，收款人恢复为申请人本人，请核实收款账户）")
     _touch(family, at, actor, _("家庭成员迁出：%(r)s") % {"r": reason}, {"member": masking.mask_name(member.person.name)})
     return member
 
@@ -285,7 +291,7 @@ def add_income(*, actor, family_id, kind: str, start, end, amount, member=None, 
     if s > timezone.localdate(at):
         raise _err("start", _("不能登记尚未发生的收入"))
     row = Income.objects.create(family=family, member=_member_ref(family, member), kind=kind, start=s, end=e,
-                                amount=parse_money(amount, "amount", _("期间金额")),
+                                amount=parse_money(amount, "amount", _("期间金额"), limit=HOUSEHOLD_LIMIT),
                                 source=source if source in Income.Source.values else Income.Source.DECLARED,
                                 note=_text(note, "note", _("说明"), required=False, limit=200))
     _touch(family, at, actor, _("登记收入"), {"kind": kind, "amount": str(row.amount), "start": str(s), "end": str(e)})
@@ -298,7 +304,7 @@ def add_asset(*, actor, family_id, kind: str, value, note: str = "", at=None) ->
     family = _family(actor, family_id)
     if kind not in Asset.Kind.values:
         raise _err("kind", _("财产类型无效"))
-    row = Asset.objects.create(family=family, kind=kind, value=parse_money(value, "value", _("价值")),
+    row = Asset.objects.create(family=family, kind=kind, value=parse_money(value, "value", _("价值"), limit=HOUSEHOLD_LIMIT),
                                note=_text(note, "note", _("说明"), required=False, limit=200))
     _touch(family, at, actor, _("登记财产"), {"kind": kind, "value": str(row.value)})
     return row
@@ -314,8 +320,8 @@ def add_expense(*, actor, family_id, kind: str, incurred_on, total, self_paid, m
     day = _date(incurred_on, "incurred_on", _("发生日期"))
     if day > timezone.localdate(at):
         raise _err("incurred_on", _("发生日期不能晚于今天"))
-    total_v = parse_money(total, "total", _("总费用"))
-    paid = parse_money(self_paid, "self_paid", _("个人自付"))
+    total_v = parse_money(total, "total", _("总费用"), limit=HOUSEHOLD_LIMIT)
+    paid = parse_money(self_paid, "self_paid", _("个人自付"), limit=HOUSEHOLD_LIMIT)
     if paid > total_v:
         raise _err("self_paid", _("个人自付不能超过总费用"))
     row = Expense.objects.create(family=family, member=_member_ref(family, member), kind=kind, incurred_on=day,
@@ -340,17 +346,23 @@ def update_family(*, actor, family_id, needs=None, address=None, payee=None, ban
         changed["address"] = True
     if payee not in (None, ""):
         m = references.resolve(family.members.filter(left_at__isnull=True), field="payee", label=_("家庭成员"), pk=payee)
-        family.payee_id = m.person_id
-        changed["payee"] = masking.mask_name(m.person.name)
+        if m.person_id != family.payee_id:
+            family.payee_id = m.person_id
+            changed["payee"] = masking.mask_name(m.person.name)
     if bank is not None:
-        family.bank = _text(bank, "bank", _("开户银行"), required=False, limit=40)
-        changed["bank"] = family.bank
+        bank = _text(bank, "bank", _("开户银行"), required=False, limit=40)
+        if bank != family.bank:
+            family.bank = bank
+            changed["bank"] = bank
     if account not in (None, ""):
-        digits = "".join(ch for ch in str(account) if not ch.isspace())
-        if not digits.isdigit() or not 12 <= len(digits) <= 30:
+        digits = re.sub(r"\s", "", unicodedata.normalize("NFKC", str(account)))
+        if not re.fullmatch(r"[0-9]{12,30}", digits):
             raise _err("account", _("银行账号须为 12–30 位数字"))
         family.account_sealed = crypto.seal(digits)
         changed["account"] = f"****{digits[-4:]}"
+    if {"payee", "bank", "account"} & set(changed):
+        # Where the money goes changed: the next payment lists say so beside the line.
+        family.account_changed_at = at
     family.save()
     _touch(family, at, actor, _("修改家庭信息"), changed)
     return family
@@ -375,6 +387,9 @@ def submit(*, actor, program, reason: str, channel: str = Channel.COUNTER, famil
     at = at or timezone.now()
     if channel not in Channel.values:
         raise _err("channel", _("申请渠道无效"))
+    if channel == Channel.ONLINE and (set(scope_for(actor).roles) - {Role.CITIZEN} or getattr(actor, "is_superuser",
+                                                                                             False)):
+        raise _err("channel", _("工作人员代为申请请选择“一门受理窗口”或“村（社区）代办”"))
     program = references.resolve(programs(), field="program", label=_("救助事项"), pk=program)
     reason = _text(reason, "reason", _("申请理由"))
     roles = set(scope_for(actor).roles)
@@ -382,7 +397,7 @@ def submit(*, actor, program, reason: str, channel: str = Channel.COUNTER, famil
         fam = _family(actor, family, lock=False)
     else:
         if channel == Channel.ONLINE and not (roles - {Role.CITIZEN}):
-            person = find_person_public(id_number=id_number, name=name)
+            person = find_person_public(id_number=id_number, name=name, actor=actor)
         else:
             if level(actor) is None and not roles & {Role.WINDOW_CLERK, Role.GRID_WORKER, Role.GRID_CHIEF}:
                 raise PermissionDenied(_("您的岗位不能代为提出救助申请"))
@@ -410,8 +425,11 @@ def submit(*, actor, program, reason: str, channel: str = Channel.COUNTER, famil
     return app
 
 
-def find_person_public(*, id_number: str, name: str):
-    """Online: the applicant's own registry entry by ID number and name (exact, both)."""
+def find_person_public(*, id_number: str, name: str, actor=None):
+    """Online: the applicant's own registry entry — ID number and name exact, and the registry's
+    phone for that person is the account's confirmed mobile number (实名: one applies for oneself;
+    for someone else, at the window or through the village agent). Every failure gives the same
+    answer, so the form tells no one whether a name and a number belong together."""
     from shanzhi.registry.models import Person
 
     name = _text(name, "name", _("申请人姓名"), limit=50)
@@ -420,9 +438,11 @@ def find_person_public(*, id_number: str, name: str):
     except ValidationError:
         raise _err("id_number", _("身份证号格式不正确")) from None
     person = Person.objects.filter(id_bidx=crypto.blind_index("id", number)).first()
-    if person is None or person.name != name or person.region_id is None:
-        raise _err("id_number", _("未能核验申请人身份：请核对姓名和身份证号，或到村（社区）、镇（街道）一门受理窗口申请"),
-                   "not_found")
+    mobile = getattr(actor, "mobile", "") or ""
+    own = bool(person and mobile and person.phone_bidx and person.phone_bidx == crypto.blind_index("phone", mobile))
+    if person is None or person.name != name or person.region_id is None or not own:
+        raise _err("id_number", _("未能核验申请人身份：网上只能以本人名义申请（姓名、身份证号与账号绑定的手机号须与登记信息一致）；"
+                                  "为家人申请请到村（社区）代办点或镇（街道）一门受理窗口"), "not_found")
     return person
 
 

@@ -143,6 +143,13 @@ def _timeline(family: Family):
         events.append((timezone.make_aware(dt.datetime.combine(ln.month, dt.time(8))), _("救助金发放"),
                        f"{ln.plist.program.name} {ln.month:%Y-%m} ¥{ln.amount} · {ln.get_state_display()}",
                        f"/assistance/payments/{ln.plist_id}/"))
+    from shanzhi.common.models import AuditLog
+
+    # Changes to the file itself (members leaving, the payee or account, documents) from the audit.
+    changes = AuditLog.objects.filter(object_type="assistance.family", object_id=str(family.pk), action="update") \
+        .exclude(note__startswith="上传材料").select_related("actor").order_by("-at")[:60]
+    for row in changes:
+        events.append((row.at, _("档案变更"), f"{row.note} · {row.actor or _('系统')}"[:160], ""))
     for d in family.documents.all():
         events.append((d.uploaded_at, _("上传材料"), d.title, f"/assistance/families/{family.pk}/documents/{d.pk}/"))
     for al in family.alerts.all():
@@ -480,10 +487,10 @@ def payment_act(request, pk: int, action: str):
         if action == "approve":
             payments.approve(actor=request.user, plist_id=pk, expected_version=f.get("version"))
         elif action == "release":
-            payments.release(actor=request.user, line_id=f.get("line"), reason=f.get("reason", ""))
+            payments.release(actor=request.user, line_id=f.get("line"), reason=f.get("reason", ""), plist_id=pk)
         elif action == "correct":
             payments.correct(actor=request.user, line_id=f.get("line"), reason=f.get("reason", ""),
-                             amount=f.get("amount") or None, void=f.get("void") == "1")
+                             amount=f.get("amount") or None, void=f.get("void") == "1", plist_id=pk)
         elif action == "reconcile":
             upload = request.FILES.get("file")
             if upload is None:

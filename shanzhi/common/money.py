@@ -13,13 +13,16 @@ from django.utils.translation import gettext as _
 
 CENT = Decimal("0.01")
 LIMIT = Decimal("999999999999")
+# What a household's income, asset or bill, a fund's money or a payout can reasonably be: a
+# mistyped 11-digit figure is refused here instead of overflowing a 12-digit column later.
+HOUSEHOLD_LIMIT = Decimal("99999999.99")
 
 
 def _err(field: str, message: str, code: str) -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
 
 
-def parse_money(value, field: str, label: str, *, required: bool = True) -> Decimal | None:
+def parse_money(value, field: str, label: str, *, required: bool = True, limit: Decimal = LIMIT) -> Decimal | None:
     if value in (None, ""):
         if required:
             raise _err(field, _("请填写%(l)s") % {"l": label}, "required")
@@ -33,6 +36,6 @@ def parse_money(value, field: str, label: str, *, required: bool = True) -> Deci
         amount = Decimal(text)
     except (InvalidOperation, ValueError):
         raise _err(field, _("%(l)s须为金额（元）") % {"l": label}, "invalid") from None
-    if amount > LIMIT:
-        raise _err(field, _("%(l)s过大") % {"l": label}, "invalid")
+    if amount > limit:
+        raise _err(field, _("%(l)s不能超过 %(m)s 元") % {"l": label, "m": f"{limit:,.2f}"}, "too_large")
     return amount.quantize(CENT, ROUND_HALF_UP)

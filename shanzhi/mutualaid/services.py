@@ -28,7 +28,7 @@ from shanzhi.cases.errors import Conflict
 from shanzhi.cases.transition import open_move
 from shanzhi.common import audit, counters, crypto, masking, params, references
 from shanzhi.common.identifiers import normalise_id_number
-from shanzhi.common.money import parse_money
+from shanzhi.common.money import HOUSEHOLD_LIMIT, parse_money
 
 from .kind import MUTUALAID
 from .models import Claim, ClaimStep, DiseaseRule, Fund, FundYear, Income, Membership, Payment
@@ -36,6 +36,7 @@ from .payout import ZERO, Computation, compute, yuan
 from .states import APPROVE_DAYS, COMMITTED, COUNTED, PAY_DAYS, REVIEW_DAYS, TOWN, Action, Status
 
 MAX_TEXT = 2000
+BACKDATE_DAYS = 7
 FUND_SCOPE = "fund__region"
 
 
@@ -70,7 +71,7 @@ def _date(value, field_name: str, label: str) -> dt.date:
 
 
 def _money(value, field_name: str, label: str, *, required: bool = True, positive: bool = True) -> Decimal | None:
-    amount = parse_money(value, field_name, label, required=required)
+    amount = parse_money(value, field_name, label, required=required, limit=HOUSEHOLD_LIMIT)
     if amount is not None and positive and amount <= 0:
         raise _err(field_name, _("%(l)s须大于 0") % {"l": label})
     return amount
@@ -369,6 +370,14 @@ def member_join(*, actor, fund_id, person=None, id_number: str = "", name: str =
     day = _date(paid_on, "paid_on", _("缴费日期")) if paid_on not in (None, "") else today
     if day > today:
         raise _err("paid_on", _("缴费日期不能晚于今天"))
+    # Cover starts from the payment: it may be recorded a few days after the cash was collected,
+    # never back-dated further (a late joiner would otherwise be covered for an illness already had).
+    if day < today - dt.timedelta(days=BACKDATE_DAYS):
+        raise _err("paid_on", _("缴费日期最多可补录 %(n)d 天前的；更早的缴费请核实后由镇民政办处理") % {
+            "n": BACKDATE_DAYS}, "backdated")
+    if fy.join_until and today > fy.join_until:
+        raise _err("paid_on", _("%(y)d 年度参保登记已于 %(d)s 截止") % {"y": fy.year, "d": fy.join_until.isoformat()},
+                   "closed")
     if fy.join_from and day < fy.join_from:
         raise _err("paid_on", _("%(y)d 年度参保登记自 %(d)s 开始") % {"y": fy.year, "d": fy.join_from.isoformat()},
                    "not_open")
@@ -510,10 +519,13 @@ def claim_submit(*, actor, fund_id, membership, rule, hospital: str, admitted_on
     if total is not None and paid > total:
         raise _err("self_paid", _("个人自付不能超过医疗总费用"))
     diagnosis = _text(diagnosis, "diagnosis", _("诊断"), required=False, limit=200)
-    dupe = (Claim.objects.filter(membership=member, rule=r, admitted_on=admitted, hospital=hospital)
-            .exclude(status=Status.REFUSED).first())
+    # One stay, one claim: any claim of the member (whatever the disease or the hospital's spelling)
+    # whose stay overlaps this one is the same treatment.
+    dupe = (Claim.objects.filter(membership__person_id=member.person_id, admitted_on__lte=discharged,
+                                 discharged_on__gte=admitted).exclude(status=Status.REFUSED).first())
     if dupe is not None:
-        raise Conflict(_("同一次住院已有互助申请（%(n)s），请勿重复申请") % {"n": dupe.number}, code="duplicate")
+        raise Conflict(_("该参保人 %(a)s 至 %(b)s 的住院（就诊）已有互助申请（%(n)s），请勿重复申请") % {
+            "a": dupe.admitted_on.isoformat(), "b": dupe.discharged_on.isoformat(), "n": dupe.number}, code="duplicate")
     c = assess(member, r, paid)
     if c.amount <= 0:
         raise _nothing_payable(c, r, paid)
@@ -596,6 +608,8 @@ def claim_pay(*, actor, claim_id, expected_version=None, reference: str = "", pu
     m = _open(actor, claim_id, Action.PAY, expected_version, at)
     claim, at = m.case, m.at
     reference = _text(reference, "reference", _("支付凭证号"), required=False, limit=40)
+    if reference and Payment.objects.filter(fund_id=claim.fund_id, reference=reference).exists():
+        raise _err("reference", _("支付凭证号 %(r)s 已用于另一笔补助") % {"r": reference}, "duplicate")
     fund = _lock_fund(claim)
     money = figures(fund)
     if claim.payout > money.balance:
