@@ -507,3 +507,17 @@ def test_a_late_joiner_cannot_back_date_the_payment_or_claim_one_stay_twice(fres
                                   self_paid="30000")
     with pytest.raises(ValidationError):
         services.income_add(actor=boss, fund_id=fund.pk, kind="donation", amount="99999999999", source="笔误")
+
+
+def test_the_public_standards_do_not_give_away_a_disease_published_under_a_common_label(cast, client):
+    fund = aide_fund(cast)
+    fy = fund.years.get(year=today().year)
+    labelled = list(fy.rules.exclude(public_label="").values_list("name", "public_label", "cap"))
+    assert labelled, "the demo publishes some diseases under a common label"
+    page = client.get(f"/mutualaid/public/{fund.region.code}/").content.decode()
+    for name, label, _cap in labelled:
+        assert name not in page and page.count(f"<td>{label}") == 1
+    assert "\x1b" not in page
+    with pytest.raises(ValidationError):
+        services.income_add(actor=cast.village_aide, fund_id=fund.pk, kind="donation", amount="100",
+                            source="乡贤\x1b[31m")

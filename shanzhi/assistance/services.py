@@ -20,7 +20,7 @@ from shanzhi.accounts.roles import Role
 from shanzhi.cases.clocks import Clocks
 from shanzhi.cases.errors import Conflict
 from shanzhi.cases.transition import open_move
-from shanzhi.common import audit, counters, crypto, masking, references
+from shanzhi.common import audit, counters, crypto, masking, params, references
 from shanzhi.common.identifiers import normalise_id_number
 from shanzhi.common.jurisdiction import scope_for
 from shanzhi.common.money import HOUSEHOLD_LIMIT, parse_money
@@ -51,14 +51,7 @@ def _err(field: str, message: str, code: str = "invalid") -> ValidationError:
 
 
 def _text(value, field: str, label: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
-    text = (value or "").strip()
-    if "\x00" in text:
-        raise _err(field, _("%(l)s含有非法字符") % {"l": label})
-    if required and not text:
-        raise _err(field, _("请填写%(l)s") % {"l": label}, "required")
-    if len(text) > limit:
-        raise _err(field, _("%(l)s不能超过 %(n)d 字") % {"l": label, "n": limit}, "too_long")
-    return text
+    return params.text(value, field, label, required=required, limit=limit)
 
 
 def _date(value, field: str, label: str) -> dt.date:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -43,4 +44,22 @@ def bounded_int(raw, field: str, *, lo: int, hi: int, default: int | None = None
     if not lo <= value <= hi:
         raise ValidationError({field: ValidationError(_("应在 %(lo)d 至 %(hi)d 之间") % {"lo": lo, "hi": hi},
                                                       code="out_of_range")})
+    return value
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def text(value, field: str, label: str, *, required: bool = True, limit: int = 2000) -> str:
+    """Free text a person typed: trimmed, required or not, at most ``limit`` characters, and no
+    control characters (a NUL, an escape or a backspace in a record is never meant; line breaks
+    and tabs are fine)."""
+    value = str(value or "").strip()
+    if required and not value:
+        raise ValidationError({field: ValidationError(_("请填写%(l)s") % {"l": label}, code="required")})
+    if len(value) > limit:
+        raise ValidationError({field: ValidationError(_("%(l)s不能超过 %(n)d 字") % {"l": label, "n": limit},
+                                                      code="too_long")})
+    if CONTROL.search(value):
+        raise ValidationError({field: ValidationError(_("%(l)s含有非法字符") % {"l": label}, code="invalid")})
     return value

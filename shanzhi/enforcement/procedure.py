@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from shanzhi.cases.clocks import Clocks
 from shanzhi.cases.errors import Conflict
 from shanzhi.cases.transition import open_move
-from shanzhi.common import audit, references
+from shanzhi.common import audit, params, references
 from shanzhi.common.money import parse_money
 
 from . import discretion
@@ -68,14 +68,7 @@ def _err(field: str, message: str, code: str) -> ValidationError:
 
 
 def _text(value, field: str, label: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise _err(field, _("请填写%(l)s") % {"l": label}, "required")
-    if len(value) > limit:
-        raise _err(field, _("%(l)s不能超过 %(n)d 字") % {"l": label, "n": limit}, "too_long")
-    if "\x00" in value:
-        raise _err(field, _("%(l)s含有非法字符") % {"l": label}, "invalid")
-    return value
+    return params.text(value, field, label, required=required, limit=limit)
 
 
 def _level(level) -> str:

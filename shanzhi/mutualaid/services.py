@@ -46,14 +46,7 @@ def _err(field_name: str, message: str, code: str = "invalid") -> ValidationErro
 
 
 def _text(value, field_name: str, label: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
-    text = (value or "").strip()
-    if "\x00" in text:
-        raise _err(field_name, _("%(l)s含有非法字符") % {"l": label})
-    if required and not text:
-        raise _err(field_name, _("请填写%(l)s") % {"l": label}, "required")
-    if len(text) > limit:
-        raise _err(field_name, _("%(l)s不能超过 %(n)d 字") % {"l": label, "n": limit}, "too_long")
-    return text
+    return params.text(value, field_name, label, required=required, limit=limit)
 
 
 def _date(value, field_name: str, label: str) -> dt.date:

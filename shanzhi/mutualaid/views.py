@@ -273,5 +273,24 @@ def public(request, code: str):
         "fund": fund, "years": years, "fy": fy, "money": money, "year_money": year_money, "items": items,
         "kinds": [(label, year_money.by_kind.get(k, 0) if year_money else 0) for k, label in Income.Kind.choices],
         "members": Membership.objects.filter(fund_year=fy).count() if fy else 0,
-        "rules": fy.rules.filter(is_active=True) if fy else [], "now": timezone.now()})
+        "rules": public_rules(fy), "now": timezone.now()})
+
+
+def public_rules(fy) -> list[dict]:
+    """The year's rules as the public sees them. Diseases published under a common label show the
+    label once, without their parameters: a payout of exactly one rule's cap must not point to the
+    disease the label is there to hide."""
+    if fy is None:
+        return []
+    out, labelled = [], set()
+    for r in fy.rules.filter(is_active=True).order_by("id"):
+        if r.public_label:
+            if r.public_label not in labelled:
+                labelled.add(r.public_label)
+                out.append({"shown_as": r.public_label, "deductible": "—", "ratio": "—", "cap": "—",
+                            "note": _("按规定比例补助")})
+            continue
+        out.append({"shown_as": r.shown_as, "deductible": r.deductible, "ratio": f"{r.ratio_percent}%", "cap": r.cap,
+                    "note": ""})
+    return out
 
