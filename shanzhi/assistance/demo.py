@@ -176,7 +176,10 @@ class _Builder:
                 n += 1
                 start = self.now - dt.timedelta(days=self.rng.randint(0, 24) if self.rng.random() < 0.22 else self.rng.randint(
                     25, span), hours=self.rng.randint(0, 6))
-                start = start.replace(hour=9 + self.rng.randint(0, 6), minute=self.rng.randint(0, 59))
+                # Office hours, local time, and never later than now.
+                start = timezone.localtime(start).replace(hour=9 + self.rng.randint(0, 6), minute=self.rng.randint(0, 59))
+                if start > self.now - dt.timedelta(hours=1):
+                    start = self.now - dt.timedelta(hours=self.rng.randint(1, 6))
                 field_actor = self.aide if village.pk == home else self.town_civil
                 try:
                     with transaction.atomic():
