@@ -144,8 +144,14 @@ def days_to_payment(apps) -> dict:
     carrying the enrolment it created."""
     first = (PaymentLine.objects.filter(beneficiary__application_id=OuterRef("pk"), plist__state__in=CLOSED_LIST)
              .exclude(state=PaymentLine.State.VOID).order_by("plist__approved_at").values("plist__approved_at")[:1])
-    rows = list(apps.filter(status=Status.APPROVED).annotate(paid=Subquery(first)).filter(paid__isnull=False)
-                .values_list("submitted_at", "paid"))
+    # Only enrolments that started since the lists have been kept on the platform: a family
+    # enrolled before (migrated from the old system) had its first payment elsewhere.
+    kept_from = PaymentList.objects.filter(state__in=CLOSED_LIST).order_by("month").values_list("month", flat=True) \
+        .first()
+    if kept_from is None:
+        return {"n": 0, "avg": None, "max": None}
+    rows = list(apps.filter(status=Status.APPROVED, start_month__gte=kept_from).annotate(paid=Subquery(first))
+                .filter(paid__isnull=False).values_list("submitted_at", "paid"))
     days = [(paid - sub).total_seconds() / 86400 for sub, paid in rows if paid >= sub]
     if not days:
         return {"n": 0, "avg": None, "max": None}
@@ -199,6 +205,10 @@ def spending(actor, months: int = 12, town_code: str = "") -> dict:
         series.setdefault(label, [0.0] * len(month_list))
         series[label][month_list.index(r["month"])] = float(r["total"])
         totals[r["month"]] += r["total"]
+    while len(month_list) > 3 and all(v[0] == 0 for v in series.values()):  # months before the first list
+        month_list.pop(0)
+        for v in series.values():
+            v.pop(0)
     return {"months": [f"{x:%Y-%m}" for x in month_list], "series": series,
             "this_month": totals.get(today, Decimal(0)), "year": sum(totals.values(), Decimal(0))}
 
