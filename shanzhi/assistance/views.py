@@ -128,7 +128,7 @@ def family_new(request):
     return render(request, "assistance/family_new.html", {**CTX, "f": {}})
 
 
-def _timeline(family: Family):
+def _timeline(family: Family, lists: bool = True):
     """Every assessment, application step, payment and alert of the family, newest first."""
     events = []
     for a in family.assessments.select_related("program", "by"):
@@ -142,7 +142,7 @@ def _timeline(family: Family):
     for ln in PaymentLine.objects.filter(family=family).select_related("plist__program").order_by("-month")[:36]:
         events.append((timezone.make_aware(dt.datetime.combine(ln.month, dt.time(8))), _("救助金发放"),
                        f"{ln.plist.program.name} {ln.month:%Y-%m} ¥{ln.amount} · {ln.get_state_display()}",
-                       f"/assistance/payments/{ln.plist_id}/"))
+                       f"/assistance/payments/{ln.plist_id}/" if lists else ""))
     from shanzhi.common.models import AuditLog
 
     # Changes to the file itself (members leaving, the payee or account, documents) from the audit.
@@ -173,7 +173,7 @@ def family_detail(request, pk: int, error: str = "", status: int = 200, form=Non
         "applications": family.applications.select_related("program").order_by("-submitted_at"),
         "enrolments": family.enrolments.select_related("program").order_by("-start_month"),
         "documents": family.documents.select_related("uploaded_by"),
-        "timeline": _timeline(family), "error": error, "f": form or {},
+        "timeline": _timeline(family, lists=level(request.user) <= TOWN), "error": error, "f": form or {},
         "income_kinds": Income.Kind.choices, "asset_kinds": Asset.Kind.choices, "expense_kinds": Expense.Kind.choices,
         "work_choices": Member.Work.choices, "programs": services.programs(), "can_stop": level(request.user) <= TOWN,
         "channels": [c for c in Channel.choices if c[0] != Channel.ALERT]}, status=status)
@@ -473,7 +473,8 @@ def payment_detail(request, pk: int, error: str = "", status: int = 200):
     return render(request, "assistance/payment.html", {
         **CTX, "pl": pl, "lines": lines[:500], "level": lv, "county": lv == COUNTY, "town_up": lv <= TOWN,
         "error": error, "state": state,
-        "states": PaymentLine.State.choices, "corrections": pl.corrections.select_related("by", "line")}, status=status)
+        "states": PaymentLine.State.choices, "state_labels": dict(PaymentLine.State.choices),
+        "corrections": pl.corrections.select_related("by", "line")}, status=status)
 
 
 @login_required
