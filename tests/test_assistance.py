@@ -692,3 +692,21 @@ def test_an_approved_list_refuses_odd_corrections_and_a_bank_file_that_answers_a
     with pytest.raises(ValidationError, match="重复"):
         payments.reconcile(actor=cast.county_civil, plist_id=line.plist_id, rows=rows)
     assert PaymentList.objects.get(pk=line.plist_id).state == "approved"
+
+
+def test_the_payee_lives_in_the_household_and_takes_their_account_when_they_leave(cast):
+    fam = poor_family(cast, members=2)
+    friend = free_people(fam.region, 1)[0]
+    away = services.add_member(actor=cast.village_aide, family_id=fam.pk, person=friend, relation="朋友",
+                               lives_together=False)
+    with pytest.raises(ValidationError):  # someone who does not live with them cannot receive the money
+        services.update_family(actor=cast.village_aide, family_id=fam.pk, payee=away.pk)
+    spouse = fam.members.filter(lives_together=True).exclude(person=fam.head).get()
+    services.update_family(actor=cast.village_aide, family_id=fam.pk, payee=spouse.pk, bank="中国银行江阴支行",
+                           account="6216600000001234")
+    services.remove_member(actor=cast.village_aide, family_id=fam.pk, member_id=spouse.pk, reason="外出务工迁出")
+    fam.refresh_from_db()
+    assert fam.payee_id is None and fam.account == "" and fam.bank == ""
+    enrol(fam, "DB01", amount="800", start=services.next_month(timezone.localdate()))
+    with pytest.raises(Conflict, match="已纳入"):  # a family on 低保 does not apply for it again
+        services.submit(actor=cast.village_aide, family=fam.pk, program=program("DB01").pk, reason="再次申请")

@@ -492,10 +492,20 @@ def test_claims_are_cases_of_the_kernel_on_my_work_and_its_clocks(cast):
 def test_a_late_joiner_cannot_back_date_the_payment_or_claim_one_stay_twice(fresh):
     boss, fund, cancer, general = fresh["boss"], fresh["fund"], fresh["cancer"], fresh["general"]
     other = fresh["outsider_person"]
-    with pytest.raises(ValidationError) as exc:
-        services.member_join(actor=boss, fund_id=fund.pk, person=other.pk, paid_on=today() - dt.timedelta(days=60))
+    from shanzhi.accounts.models import Post, User
+
+    aide = User.objects.create(username="aide-huashi", display_name="村救助协理员")
+    Post.objects.create(user=aide, role="civil_affairs", region=fresh["village"])
+    with pytest.raises(ValidationError) as exc:  # the village alone: no further back than a week
+        services.member_join(actor=aide, fund_id=fund.pk, person=other.pk, paid_on=today() - dt.timedelta(days=60))
     assert exc.value.error_dict["paid_on"][0].code == "backdated"
     assert not Membership.objects.filter(person=other).exists()
+    with pytest.raises(ValidationError):  # nor money booked months ago …
+        services.income_add(actor=aide, fund_id=fund.pk, kind="donation", amount="500", source="某企业",
+                            received_on=today() - dt.timedelta(days=90))
+    with pytest.raises(PermissionDenied):  # … nor a sum beyond what a village raises
+        services.income_add(actor=aide, fund_id=fund.pk, kind="donation", amount="80000", source="某企业")
+    assert services.income_add(actor=aide, fund_id=fund.pk, kind="donation", amount="2000", source="乡贤").pk
     services.income_add(actor=boss, fund_id=fund.pk, kind="donation", amount="50000", source="旅外乡贤")
     member = fresh["members"][0]
     admitted, discharged = stay()

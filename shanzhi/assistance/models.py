@@ -523,6 +523,12 @@ class PaymentLine(models.Model):
     def __str__(self):
         return f"{self.payee_name} {self.amount}"
 
+    @property
+    def account_masked(self) -> str:
+        """The last four digits, for the approver to compare with the file (never the number)."""
+        value = crypto.unseal(self.account_sealed) if self.account_sealed else ""
+        return f"****{value[-4:]}" if value else ""
+
 
 class Correction(models.Model):
     """A recorded change to an approved list: the only way one changes."""

@@ -127,6 +127,10 @@ def run(*, month, actor=None, towns=None, programs=None, at=None) -> dict:
             if program.formula in PER_HEAD and members > together.get(fam, 0):
                 notes.append(_("按 %(n)d 人保障，现共同生活 %(m)d 人，请复核保障金额") % {
                     "n": members, "m": together.get(fam, 0)})
+            if not account:
+                notes.append(_("未登记收款账户"))
+            if payee and payee != head:
+                notes.append(_("代收：收款人 %(p)s 非申请人本人") % {"p": payee})
             if fam in moved:
                 notes.append(_("收款人或账户于 %(d)s 变更，请核实") % {"d": f"{timezone.localtime(moved[fam]):%Y-%m-%d}"})
             if state == PaymentLine.State.PENDING:

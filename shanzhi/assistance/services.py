@@ -135,7 +135,7 @@ def membership(person) -> Member | None:
 def _taken(person, family=None) -> ValidationError:
     other = membership(person)
     where = other.family
-    return _err("person", _("%(p)s已是%(f)s（%(v)s，档案 %(n)s）的共同生活成员，一人只能在一个救助家庭中；"
+    return _err("person", _("%(p)s已登记在%(f)s（%(v)s，档案 %(n)s）中，一人只能在一个救助家庭中；"
                             "请先在原家庭中办理迁出") % {"p": person.name, "f": f"{masking.mask_name(where.head.name)}家",
                                                        "v": where.region.name, "n": where.number},
                 "in_other_family")
@@ -250,10 +250,11 @@ def remove_member(*, actor, family_id, member_id, reason: str, at=None) -> Membe
     reason = _text(reason, "reason", _("迁出原因"), limit=200)
     member.left_at = at
     member.save(update_fields=["left_at"])
-    if family.payee_id == member.person_id:  # no payments to someone who has left the household
+    if family.payee_id == member.person_id:  # no payments to someone who has left, nor to their account
         family.payee_id, family.account_changed_at = None, at
-        family.save(update_fields=["payee", "account_changed_at"])
-        reason += _("（该成员原为收款人，收款人恢复为申请人本人，请核实收款账户）")
+        family.bank, family.account_sealed = "", ""
+        family.save(update_fields=["payee", "bank", "account_sealed", "account_changed_at"])
+        reason += _("（该成员原为收款人，收款人恢复为申请人本人，其银行账户已清除，请登记申请人本人账户）")
     _touch(family, at, actor, _("家庭成员迁出：%(r)s") % {"r": reason}, {"member": masking.mask_name(member.person.name)})
     return member
 
@@ -338,7 +339,8 @@ def update_family(*, actor, family_id, needs=None, address=None, payee=None, ban
         family.address = _text(address, "address", _("居住地址"), required=False, limit=200)
         changed["address"] = True
     if payee not in (None, ""):
-        m = references.resolve(family.members.filter(left_at__isnull=True), field="payee", label=_("家庭成员"), pk=payee)
+        m = references.resolve(family.members.filter(left_at__isnull=True, lives_together=True), field="payee",
+                               label=_("共同生活的家庭成员"), pk=payee)
         if m.person_id != family.payee_id:
             family.payee_id = m.person_id
             changed["payee"] = masking.mask_name(m.person.name)
@@ -397,6 +399,13 @@ def submit(*, actor, program, reason: str, channel: str = Channel.COUNTER, famil
             person = find_person(actor, pk=head, id_number=id_number, name=name)
         existing = membership(person)
         fam = existing.family if existing else open_family(actor=actor, head=person, at=at)
+    from .models import Beneficiary
+
+    enrolled = Beneficiary.objects.filter(family=fam, state__in=[Beneficiary.State.ACTIVE, Beneficiary.State.STOPPED],
+                                          program=program).exclude(end_month__lt=_month_start(timezone.localdate(at)))
+    if program.monthly and enrolled.exists():
+        raise Conflict(_("该家庭已纳入「%(p)s」保障，无需重复申请；情况变化请到村（社区）或镇（街道）办理调整") % {
+            "p": program.name}, code="already_done")
     dupe = AssistApplication.objects.filter(family=fam, program=program, status__in=OPEN).first()
     if dupe is not None:
         if level(actor) is None and dupe.submitted_by_id != getattr(actor, "pk", None):

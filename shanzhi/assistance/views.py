@@ -327,7 +327,8 @@ def apply(request):
     if request.method == "POST":
         f = request.POST
         if resident and not hit(f"assist-apply:{request.user.pk}", limit=10, window=3600):
-            return render(request, "assistance/apply.html", {**ctx, "f": f, "error": _("提交过于频繁，请稍后再试")},
+            return render(request, "assistance/apply.html", {**ctx, "f": f, "error": _(
+                "一小时内最多提交 10 次，请一小时后再试；也可到村（社区）或镇（街道）一门受理窗口申请")},
                           status=429)
         try:
             app = services.submit(actor=request.user, program=f.get("program"), reason=f.get("reason", ""),

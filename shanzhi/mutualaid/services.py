@@ -37,6 +37,8 @@ from .states import APPROVE_DAYS, COMMITTED, COUNTED, PAY_DAYS, REVIEW_DAYS, TOW
 
 MAX_TEXT = 2000
 BACKDATE_DAYS = 7
+VILLAGE_INCOME_MAX = Decimal("50000")  # booked by the village alone
+INCOME_MAX = Decimal("5000000")
 FUND_SCOPE = "fund__region"
 
 
@@ -365,7 +367,7 @@ def member_join(*, actor, fund_id, person=None, id_number: str = "", name: str =
         raise _err("paid_on", _("缴费日期不能晚于今天"))
     # Cover starts from the payment: it may be recorded a few days after the cash was collected,
     # never back-dated further (a late joiner would otherwise be covered for an illness already had).
-    if day < today - dt.timedelta(days=BACKDATE_DAYS):
+    if day < today - dt.timedelta(days=BACKDATE_DAYS) and staff_level(actor) > TOWN:
         raise _err("paid_on", _("缴费日期最多可补录 %(n)d 天前的；更早的缴费请核实后由镇民政办处理") % {
             "n": BACKDATE_DAYS}, "backdated")
     if fy.join_until and today > fy.join_until:
@@ -412,10 +414,20 @@ def income_add(*, actor, fund_id, kind: str, amount, received_on=None, source: s
     if kind not in INCOME_FORM_KINDS:
         raise _err("kind", _("请选择收入来源类型"))
     value = _money(amount, "amount", _("金额"))
+    lv = staff_level(actor)
+    # What one village worker may book alone: money that arrived lately and a sum a village
+    # raises; a larger sum or an older one is booked by the town (or county) office.
+    if value > INCOME_MAX:
+        raise _err("amount", _("单笔入账不能超过 %(m)s") % {"m": yuan(INCOME_MAX)}, "too_large")
+    if value > VILLAGE_INCOME_MAX and lv > TOWN:
+        raise PermissionDenied(_("单笔超过 %(m)s 的入账须由镇（街道）民政办登记") % {"m": yuan(VILLAGE_INCOME_MAX)})
     today = timezone.localdate(at)
     day = _date(received_on, "received_on", _("到账日期")) if received_on not in (None, "") else today
     if day > today:
         raise _err("received_on", _("到账日期不能晚于今天"))
+    if day < today - dt.timedelta(days=BACKDATE_DAYS) and lv > TOWN:
+        raise _err("received_on", _("到账日期最多可补录 %(n)d 天前的；更早的款项由镇（街道）民政办核实后登记") % {
+            "n": BACKDATE_DAYS}, "backdated")
     fy = year_of(fund, year if year not in (None, "") else day.year, at=at)
     if kind == Income.Kind.DONATION:
         payer = _text(source, "source", _("捐赠单位或个人"), limit=100)
