@@ -484,6 +484,9 @@ def test_claims_are_cases_of_the_kernel_on_my_work_and_its_clocks(cast):
     scan_timers(now=approve.due + dt.timedelta(minutes=5))
     actions = list(ClaimStep.objects.filter(claim=claim).values_list("action", flat=True))
     assert "overdue" in actions  # the one scan marks a late claim like any other case
+    from shanzhi.notify.models import Outbox
+
+    assert Outbox.objects.filter(title=f"督办：互助申请 {claim.number} 已超期", user=cast.civil_affairs).exists()
     claim.refresh_from_db()
     assert claim.status == Status.REVIEWED  # a system mark does not move the version a person acts on
     services.claim_approve(actor=cast.civil_affairs, claim_id=claim.pk, expected_version=claim.version)

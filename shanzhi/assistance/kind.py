@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shanzhi.accounts.roles import Role
 from shanzhi.cases.kinds import CaseKind, register
@@ -94,7 +95,28 @@ TOWN_MOVES = {Action.ACCEPT, Action.NOT_ACCEPT, Action.PROPOSE, Action.ANSWER, A
 FIELD_MOVES = {Action.VISIT, Action.ASSESS, Action.OBJECT}
 
 
-class AssistanceKind(CaseKind):
+class CivilAffairsClocks:
+    """Warnings and overdue marks of a civil-affairs case kind: a step on the case and a message to
+    the civil-affairs staff of its village and town (and the county's, for an overdue one if
+    ``overdue_county``). The kind names its messages."""
+
+    warn_title = ""  # "…：%(n)s", the case's number
+    overdue_title = ""
+    overdue_county = False
+
+    def timer_warn(self, case, timer, now):
+        m = open_move(self, case.pk, "warn", actor=None, at=now, locked=case)
+        m.finish(note=_("「%(s)s」临近期限") % {"s": self.stage_labels.get(timer.stage, timer.stage)}, due=timer.due)
+        _tell(case, str(self.warn_title) % {"n": case.number}, self.url(case), case.region_id)
+
+    def timer_overdue(self, case, timer, now):
+        m = open_move(self, case.pk, "overdue", actor=None, at=now, locked=case)
+        m.finish(note=_("已超过「%(s)s」") % {"s": self.stage_labels.get(timer.stage, timer.stage)}, due=timer.due)
+        _tell(case, str(self.overdue_title) % {"n": case.number}, self.url(case), case.region_id,
+              county=self.overdue_county)
+
+
+class AssistanceKind(CivilAffairsClocks, CaseKind):
     key = "assistance"
     label = _("救助申请")
     model = AssistApplication
@@ -105,6 +127,9 @@ class AssistanceKind(CaseKind):
     stage_labels = {k: str(v) for k, v in STAGE_LABELS.items()}
     tracked = ("benefit", "start_month", "decision_reason", "notice_until", "assessment_id")
     assignment = ()
+    warn_title = gettext_lazy("救助申请临期：%(n)s")
+    overdue_title = gettext_lazy("督办：救助申请 %(n)s 已超期")
+    overdue_county = True
 
     def visible(self, actor):
         qs = AssistApplication.objects.select_related("program", "family", "family__head", "town", "region")
@@ -148,16 +173,6 @@ class AssistanceKind(CaseKind):
         if timer.late:
             case.ran_late = True
 
-    def timer_warn(self, case, timer, now):
-        m = open_move(self, case.pk, Action.WARN, actor=None, at=now, locked=case)
-        m.finish(note=_("「%(s)s」临近期限") % {"s": STAGE_LABELS.get(timer.stage, timer.stage)}, due=timer.due)
-        _tell(case, _("救助申请临期：%(n)s") % {"n": case.number}, self.url(case), case.region_id)
-
-    def timer_overdue(self, case, timer, now):
-        m = open_move(self, case.pk, Action.OVERDUE, actor=None, at=now, locked=case)
-        m.finish(note=_("已超过「%(s)s」") % {"s": STAGE_LABELS.get(timer.stage, timer.stage)}, due=timer.due)
-        _tell(case, _("督办：救助申请 %(n)s 已超期") % {"n": case.number}, self.url(case), case.region_id,
-              county=True)
 
     def work(self, actor):
         lv = level(actor)

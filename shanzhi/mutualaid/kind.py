@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from shanzhi.assistance.kind import _tell, in_staff_scope, level, staff_q
+from shanzhi.assistance.kind import CivilAffairsClocks, in_staff_scope, level, staff_q
 from shanzhi.cases.kinds import CaseKind, register
-from shanzhi.cases.transition import open_move
 
 from .models import Claim, ClaimStep
 from .states import AT_MOST, MOVES, STAGE_LABELS, TOWN, Action, Status
@@ -17,7 +17,7 @@ from .states import AT_MOST, MOVES, STAGE_LABELS, TOWN, Action, Status
 FUND_SCOPE = "fund__region"
 
 
-class MutualAidKind(CaseKind):
+class MutualAidKind(CivilAffairsClocks, CaseKind):
     key = "mutualaid"
     label = _("互助申请")
     model = Claim
@@ -28,6 +28,8 @@ class MutualAidKind(CaseKind):
     stage_labels = {k: str(v) for k, v in STAGE_LABELS.items()}
     tracked = ("payout", "refuse_reason")
     assignment = ()
+    warn_title = gettext_lazy("互助申请临期：%(n)s")
+    overdue_title = gettext_lazy("督办：互助申请 %(n)s 已超期")
 
     def visible(self, actor):
         return Claim.objects.select_related("membership__person", "rule", "fund__region").filter(
@@ -61,16 +63,6 @@ class MutualAidKind(CaseKind):
     def clock_stopped(self, case, timer):
         if timer.late:
             case.ran_late = True
-
-    def timer_warn(self, case, timer, now):
-        m = open_move(self, case.pk, Action.WARN, actor=None, at=now, locked=case)
-        m.finish(note=_("「%(s)s」临近期限") % {"s": STAGE_LABELS.get(timer.stage, timer.stage)}, due=timer.due)
-        _tell(case, _("互助申请临期：%(n)s") % {"n": case.number}, self.url(case), case.region_id)
-
-    def timer_overdue(self, case, timer, now):
-        m = open_move(self, case.pk, Action.OVERDUE, actor=None, at=now, locked=case)
-        m.finish(note=_("已超过「%(s)s」") % {"s": STAGE_LABELS.get(timer.stage, timer.stage)}, due=timer.due)
-        _tell(case, _("督办：互助申请 %(n)s 已超期") % {"n": case.number}, self.url(case), case.region_id)
 
     def work(self, actor):
         lv = level(actor)
