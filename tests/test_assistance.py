@@ -372,7 +372,7 @@ def test_an_approved_list_changes_only_by_a_recorded_correction(cast, client_for
     fam = poor_family(cast, members=1)
     month = services.next_month(services.next_month(services.next_month(timezone.localdate())))
     enrol(fam, "DB01", amount="640", start=month)
-    services.update_family(actor=cast.village_aide, family_id=fam.pk, bank="江苏江阴农村商业银行",
+    services.update_family(actor=cast.civil_affairs, family_id=fam.pk, bank="江苏江阴农村商业银行",
                            account="6231234567890123456")
     payments.run(month=month.isoformat()[:7], actor=cast.civil_affairs, towns=[fam.town_id],
                  programs=[program("DB01").pk])
@@ -650,12 +650,12 @@ def test_money_and_accounts_are_bounded_and_a_payee_who_left_is_not_paid(cast):
             services.add_income(actor=cast.village_aide, family_id=fam.pk, kind="wage", start="2026-01-01",
                                 end="2026-01-31", amount=value)
         assert field in exc.value.error_dict
-    services.update_family(actor=cast.village_aide, family_id=fam.pk, account="６２２２０２１２３４５６７８９０")
+    services.update_family(actor=cast.civil_affairs, family_id=fam.pk, account="６２２２０２１２３４５６７８９０")
     assert Family.objects.get(pk=fam.pk).account == "6222021234567890"  # fullwidth digits stored as digits
     with pytest.raises(ValidationError):
         services.update_family(actor=cast.village_aide, family_id=fam.pk, account="6222-0212-3456-7890")
     spouse = fam.members.exclude(person=fam.head).get()
-    services.update_family(actor=cast.village_aide, family_id=fam.pk, payee=spouse.pk, bank="中国农业银行江阴支行",
+    services.update_family(actor=cast.civil_affairs, family_id=fam.pk, payee=spouse.pk, bank="中国农业银行江阴支行",
                            account="6228480012345678901")
     services.remove_member(actor=cast.village_aide, family_id=fam.pk, member_id=spouse.pk, reason="离婚迁出")
     fam.refresh_from_db()
@@ -702,7 +702,7 @@ def test_the_payee_lives_in_the_household_and_takes_their_account_when_they_leav
     with pytest.raises(ValidationError):  # someone who does not live with them cannot receive the money
         services.update_family(actor=cast.village_aide, family_id=fam.pk, payee=away.pk)
     spouse = fam.members.filter(lives_together=True).exclude(person=fam.head).get()
-    services.update_family(actor=cast.village_aide, family_id=fam.pk, payee=spouse.pk, bank="中国银行江阴支行",
+    services.update_family(actor=cast.civil_affairs, family_id=fam.pk, payee=spouse.pk, bank="中国银行江阴支行",
                            account="6216600000001234")
     services.remove_member(actor=cast.village_aide, family_id=fam.pk, member_id=spouse.pk, reason="外出务工迁出")
     fam.refresh_from_db()
@@ -710,3 +710,25 @@ def test_the_payee_lives_in_the_household_and_takes_their_account_when_they_leav
     enrol(fam, "DB01", amount="800", start=services.next_month(timezone.localdate()))
     with pytest.raises(Conflict, match="已纳入"):  # a family on 低保 does not apply for it again
         services.submit(actor=cast.village_aide, family=fam.pk, program=program("DB01").pk, reason="再次申请")
+
+
+def test_a_village_cannot_redirect_a_familys_money_alone(cast, client_for):
+    fam = poor_family(cast, members=2)
+    spouse = fam.members.exclude(person=fam.head).get()
+    services.update_family(actor=cast.village_aide, family_id=fam.pk, payee=spouse.pk, bank="中国建设银行江阴支行",
+                           account="6217001234567890123")
+    fam.refresh_from_db()
+    assert fam.payee_id is None and fam.account == "" and fam.account_pending["account_shown"] == "****0123"
+    with pytest.raises(PermissionDenied):  # the village does not check its own request
+        services.confirm_account(actor=cast.village_aide, family_id=fam.pk, approve=True)
+    page = client_for(cast.civil_affairs).get(f"/assistance/families/{fam.pk}/").content.decode()
+    assert "account-pending" in page and "审核通过" in page and "6217001234567890123" not in page
+    r = client_for(cast.civil_affairs).post(f"/assistance/families/{fam.pk}/account/",
+                                            {"approve": "1", "version": fam.version})
+    assert r.status_code == 302
+    fam.refresh_from_db()
+    assert fam.payee_id == spouse.person_id and fam.account == "6217001234567890123" and not fam.account_pending
+    services.update_family(actor=cast.village_aide, family_id=fam.pk, account="6217009999999999999")
+    services.confirm_account(actor=cast.civil_affairs, family_id=fam.pk, approve=False, reason="与户主口述不符")
+    fam.refresh_from_db()
+    assert fam.account == "6217001234567890123" and not fam.account_pending

@@ -65,6 +65,7 @@ class _Builder:
         self._feed_client()
         self._resident()
         self._showcase()
+        self._pending_account()
         self._migrated()
         self._payments()
         self._alerts()
@@ -108,6 +109,21 @@ class _Builder:
         from shanzhi.geo.models import Region
 
         return Region.objects.get(name="徐霞客镇", level=Region.Level.TOWN)
+
+    def _pending_account(self):
+        """One family of the aide's village asked yesterday to be paid into a new account: the
+        town's office sees the request on the file, waiting for its check."""
+        from shanzhi.accounts.models import Post
+
+        from . import services
+        from .models import Family
+
+        post = Post.objects.filter(user=self.aide, role="civil_affairs").first()
+        family = Family.objects.filter(region_id=getattr(post, "region_id", None)).order_by("id").first()
+        if family is not None:
+            services.update_family(actor=self.aide, family_id=family.pk, bank="江苏江阴农村商业银行",
+                                   account=f"6230{self.rng.randrange(10**14, 10**15)}",
+                                   at=self.now - dt.timedelta(hours=20))
 
     def _resident(self):
         """The demo's resident (李明, login ``citizen``) lives in the village aide's village: the

@@ -140,6 +140,9 @@ class Family(TimeStamped):
                                    related_name="+")
     changed_at = models.DateTimeField(_("家庭信息最近变更"), null=True, blank=True)
     account_changed_at = models.DateTimeField(_("收款人或账户最近变更"), null=True, blank=True)
+    # A change of where the money goes, asked by the village and waiting for the town's check:
+    # {"payee": person id or None, "bank": …, "account_sealed": …, "by": user id, "at": iso}.
+    account_pending = models.JSONField(_("待审核的收款信息变更"), default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["number"]

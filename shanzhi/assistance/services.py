@@ -250,6 +250,9 @@ def remove_member(*, actor, family_id, member_id, reason: str, at=None) -> Membe
     reason = _text(reason, "reason", _("迁出原因"), limit=200)
     member.left_at = at
     member.save(update_fields=["left_at"])
+    if (family.account_pending or {}).get("payee") == member.person_id:
+        family.account_pending = {}
+        family.save(update_fields=["account_pending"])
     if family.payee_id == member.person_id:  # no payments to someone who has left, nor to their account
         family.payee_id, family.account_changed_at = None, at
         family.bank, family.account_sealed = "", ""
@@ -328,10 +331,13 @@ def add_expense(*, actor, family_id, kind: str, incurred_on, total, self_paid, m
 @transaction.atomic
 def update_family(*, actor, family_id, needs=None, address=None, payee=None, bank=None, account=None,
                   expected_version=None, at=None) -> Family:
+    """The file's details. Where the money goes (payee, bank, account) changes at once when the
+    town or county office changes it; asked by the village, it waits for the town's check
+    (``confirm_account``) — one person alone never redirects a family's payments."""
     at = at or timezone.now()
     family = _family(actor, family_id)
     _check_version(family, expected_version)
-    changed = {}
+    changed, money = {}, {}
     if needs is not None:
         family.needs = _text(needs, "needs", _("困难与需求"), required=False)
         changed["needs"] = True
@@ -342,24 +348,77 @@ def update_family(*, actor, family_id, needs=None, address=None, payee=None, ban
         m = references.resolve(family.members.filter(left_at__isnull=True, lives_together=True), field="payee",
                                label=_("共同生活的家庭成员"), pk=payee)
         if m.person_id != family.payee_id:
-            family.payee_id = m.person_id
-            changed["payee"] = masking.mask_name(m.person.name)
+            money["payee"] = (m.person_id, masking.mask_name(m.person.name))
     if bank is not None:
         bank = _text(bank, "bank", _("开户银行"), required=False, limit=40)
         if bank != family.bank:
-            family.bank = bank
-            changed["bank"] = bank
+            money["bank"] = (bank, bank)
     if account not in (None, ""):
         digits = re.sub(r"\s", "", unicodedata.normalize("NFKC", str(account)))
         if not re.fullmatch(r"[0-9]{12,30}", digits):
             raise _err("account", _("银行账号须为 12–30 位数字"))
-        family.account_sealed = crypto.seal(digits)
-        changed["account"] = f"****{digits[-4:]}"
-    if {"payee", "bank", "account"} & set(changed):
-        # Where the money goes changed: the next payment lists say so beside the line.
-        family.account_changed_at = at
+        money["account"] = (crypto.seal(digits), f"****{digits[-4:]}")
+    if money and staff_required(actor) > TOWN:
+        family.account_pending = {
+            "payee": money["payee"][0] if "payee" in money else family.payee_id,
+            "payee_shown": money["payee"][1] if "payee" in money else "",
+            "bank": money["bank"][0] if "bank" in money else family.bank,
+            "account_sealed": money["account"][0] if "account" in money else family.account_sealed,
+            "account_shown": money["account"][1] if "account" in money else "",
+            "by": actor.pk, "by_name": str(actor), "at": at.isoformat()}
+        changed["account_pending"] = {k: v[1] for k, v in money.items()}
+        _tell_town(family, _("收款信息变更待审核：%(f)s") % {"f": family.number})
+    elif money:
+        _apply_account(family, {k: v[0] for k, v in money.items()}, at)
+        changed.update({k: v[1] for k, v in money.items()})
     family.save()
-    _touch(family, at, actor, _("修改家庭信息"), changed)
+    _touch(family, at, actor, _("收款信息变更待镇（街道）审核") if "account_pending" in changed else _("修改家庭信息"),
+           changed)
+    return family
+
+
+def _apply_account(family: Family, values: dict, at) -> None:
+    if "payee" in values:
+        family.payee_id = values["payee"]
+    if "bank" in values:
+        family.bank = values["bank"]
+    if "account" in values:
+        family.account_sealed = values["account"]
+    family.account_changed_at = at
+    family.account_pending = {}
+
+
+def _tell_town(family: Family, title: str) -> None:
+    from .kind import _tell
+
+    _tell(family, title, f"/assistance/families/{family.pk}/#info", family.region_id)
+
+
+@transaction.atomic
+def confirm_account(*, actor, family_id, approve: bool, reason: str = "", expected_version=None, at=None) -> Family:
+    """The town's check of a payee or account change the village asked for: by someone else."""
+    at = at or timezone.now()
+    if staff_required(actor) > TOWN:
+        raise PermissionDenied(_("收款信息变更须由镇（街道）或县级民政部门审核"))
+    family = _family(actor, family_id)
+    _check_version(family, expected_version)
+    pending = family.account_pending or {}
+    if not pending:
+        raise Conflict(_("没有待审核的收款信息变更"), code="already_done")
+    if pending.get("by") == actor.pk:
+        raise PermissionDenied(_("提出变更的工作人员不能审核自己的变更"))
+    if approve:
+        payee = pending.get("payee")
+        if payee and not family.members.filter(person_id=payee, left_at__isnull=True, lives_together=True).exists():
+            raise Conflict(_("拟变更的收款人已不是共同生活的家庭成员，请退回"), code="not_allowed_in_state")
+        _apply_account(family, {"payee": payee, "bank": pending.get("bank", ""),
+                                "account": pending.get("account_sealed", "")}, at)
+        note = _("审核通过收款信息变更")
+    else:
+        family.account_pending = {}
+        note = _("退回收款信息变更：%(r)s") % {"r": _text(reason, "reason", _("退回原因"), limit=200)}
+    family.save()
+    _touch(family, at, actor, note, {"approved": approve, "asked_by": pending.get("by_name", "")})
     return family
 
 

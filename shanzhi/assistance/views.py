@@ -176,6 +176,8 @@ def family_detail(request, pk: int, error: str = "", status: int = 200, form=Non
         "timeline": _timeline(family, lists=level(request.user) <= TOWN), "error": error, "f": form or {},
         "income_kinds": Income.Kind.choices, "asset_kinds": Asset.Kind.choices, "expense_kinds": Expense.Kind.choices,
         "work_choices": Member.Work.choices, "programs": services.programs(), "can_stop": level(request.user) <= TOWN,
+        "pending": family.account_pending or None, "can_confirm": level(request.user) <= TOWN and
+        (family.account_pending or {}).get("by") != request.user.pk,
         "channels": [c for c in Channel.choices if c[0] != Channel.ALERT]}, status=status)
 
 
@@ -197,6 +199,8 @@ FAMILY_FORMS = {
     "info": lambda r, pk, f: services.update_family(
         actor=r.user, family_id=pk, needs=f.get("needs"), address=f.get("address"), payee=f.get("payee") or None,
         bank=f.get("bank"), account=f.get("account") or None, expected_version=f.get("version")),
+    "account": lambda r, pk, f: services.confirm_account(actor=r.user, family_id=pk, approve=f.get("approve") == "1",
+                                                         reason=f.get("reason", ""), expected_version=f.get("version")),
     "apply": lambda r, pk, f: services.submit(actor=r.user, family=pk, program=f.get("program"),
                                               reason=f.get("reason", ""), channel=f.get("channel", "counter")),
     "document": lambda r, pk, f: services.add_document(actor=r.user, family_id=pk, title=f.get("title", ""),
@@ -219,7 +223,7 @@ def family_act(request, pk: int, form: str):
         return family_detail(request, pk, error=error, status=status, form={"name": form, **request.POST.dict()})
     if form == "apply":
         return redirect("assistance:application", pk=made.pk)
-    return redirect(f"/assistance/families/{pk}/#{form}")
+    return redirect(f"/assistance/families/{pk}/#{'info' if form == 'account' else form}")
 
 
 @login_required
