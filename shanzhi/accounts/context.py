@@ -47,4 +47,18 @@ def navigation(request):
     from shanzhi.notify.models import Message
 
     unread = Message.objects.filter(user=user, read_at__isnull=True).count()
-    return {"nav_items": items, "nav_roles": role_labels, "nav_unread": unread}
+    out = {"nav_items": items, "nav_roles": role_labels, "nav_unread": unread}
+    if roles and not user.is_superuser and set(roles) <= FIELD_ROLES:
+        # Outdoors on a phone: five things under the thumb (the page's top navigation folds away).
+        out["nav_field"] = [
+            {"key": "work", "label": _("待办"), "url": reverse("cases:work")},
+            {"key": "report", "label": _("上报"), "url": reverse("incidents:new")},
+            {"key": "patrol", "label": _("巡查"), "url": reverse("incidents:patrols")},
+            {"key": "inbox", "label": _("消息"), "url": reverse("notify:inbox"), "badge": unread},
+            {"key": "home", "label": _("我的"), "url": reverse("accounts:home")},
+        ]
+    return out
+
+
+FIELD_ROLES = {Role.GRID_CHIEF, Role.GRID_WORKER, Role.INFORMANT, Role.GRID_INSPECTOR, Role.LIAISON, Role.PATROLLER,
+               Role.ENFORCEMENT_OFFICER}
