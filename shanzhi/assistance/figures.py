@@ -22,10 +22,10 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
-from shanzhi.cases.models import Timer
+from shanzhi.cases.figures import stage_due, stage_on_time
 from shanzhi.common.jurisdiction import scope_for
 
 from .kind import level, staff_q
@@ -53,19 +53,6 @@ def may_drill(actor) -> bool:
     return level(actor) is not None
 
 
-def _timers(kind: str, stage: str, **filters):
-    return Timer.objects.filter(kind=kind, case_id=OuterRef("pk"), stage=stage, **filters)
-
-
-def _due(kind, stage, now) -> Q:
-    return Q(Exists(_timers(kind, stage, stopped_at__isnull=False))) | Q(
-        Exists(_timers(kind, stage, stopped_at__isnull=True, paused_at__isnull=True, due__lt=now)))
-
-
-def _on_time(kind, stage) -> Q:
-    return Q(Exists(_timers(kind, stage, stopped_at__isnull=False, late=False)))
-
-
 def app_definitions(now) -> dict[str, Q]:
     defs = {
         "apps": Q(),
@@ -79,8 +66,8 @@ def app_definitions(now) -> dict[str, Q]:
         "agent": Q(channel="agent"),
     }
     for stage in STAGES:
-        defs[f"due_{stage}"] = _due("assistance", stage, now)
-        defs[f"on_time_{stage}"] = _on_time("assistance", stage)
+        defs[f"due_{stage}"] = stage_due("assistance", stage, now)
+        defs[f"on_time_{stage}"] = stage_on_time("assistance", stage)
     for status in Status.values:
         defs[f"status_{status}"] = Q(status=status)
     return defs
@@ -93,8 +80,8 @@ def alert_definitions(now) -> dict[str, Q]:
         "alerts_applied": Q(status=AlertStatus.APPLIED),
         "alerts_dismissed": Q(status=AlertStatus.DISMISSED),
         "alerts_open": Q(status=AlertStatus.OPEN),
-        "alerts_due": _due("assist_alert", "verify", now),
-        "alerts_on_time": _on_time("assist_alert", "verify"),
+        "alerts_due": stage_due("assist_alert", "verify", now),
+        "alerts_on_time": stage_on_time("assist_alert", "verify"),
     }
 
 

@@ -54,16 +54,6 @@ def _text(value, field: str, label: str, *, required: bool = True, limit: int = 
     return params.text(value, field, label, required=required, limit=limit)
 
 
-def _date(value, field: str, label: str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        raise _err(field, _("%(l)s须为日期（如 2026-05-01）") % {"l": label}, "required" if not value else "invalid") \
-            from None
-
-
 def _month_start(on: dt.date) -> dt.date:
     return on.replace(day=1)
 
@@ -269,7 +259,7 @@ def _member_ref(family, member_id):
 
 
 def _period(start, end) -> tuple[dt.date, dt.date]:
-    s, e = _date(start, "start", _("起始日期")), _date(end, "end", _("截止日期"))
+    s, e = params.labeled_day(start, "start", _("起始日期")), params.labeled_day(end, "end", _("截止日期"))
     if e < s:
         raise _err("end", _("截止日期不能早于起始日期"))
     if (e - s).days > 366 * 3:
@@ -314,7 +304,7 @@ def add_expense(*, actor, family_id, kind: str, incurred_on, total, self_paid, m
     family = _family(actor, family_id)
     if kind not in Expense.Kind.values:
         raise _err("kind", _("支出类型无效"))
-    day = _date(incurred_on, "incurred_on", _("发生日期"))
+    day = params.labeled_day(incurred_on, "incurred_on", _("发生日期"))
     if day > timezone.localdate(at):
         raise _err("incurred_on", _("发生日期不能晚于今天"))
     total_v = parse_money(total, "total", _("总费用"), limit=HOUSEHOLD_LIMIT)

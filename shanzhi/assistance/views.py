@@ -24,6 +24,7 @@ from shanzhi.common.jurisdiction import scope_for
 from shanzhi.common.ratelimit import client_ip, hit, limit_by_ip
 
 from . import feed, payments, services
+from .figures import coverage
 from .kind import ALERT, ASSISTANCE, COUNTY, TOWN, level, staff_q
 from .models import (
     Alert,
@@ -74,10 +75,6 @@ def desk(request):
     queues = [(label, qs[:8], qs.count()) for label, qs in ASSISTANCE.work(user) + ALERT.work(user)]
     today = timezone.localdate()
     month = today.replace(day=1)
-    enrolled = Beneficiary.objects.filter(staff_q(user), state=Beneficiary.State.ACTIVE)
-    by_class = (enrolled.values("program__klass").annotate(families=Count("family", distinct=True),
-                                                          people=Sum("members")).order_by("-people"))
-    klass = dict(Klass.choices)
     figures = {
         "families": Family.objects.filter(staff_q(user)).count(),
         "open": apps.filter(status__in=[Status.SUBMITTED, Status.REVIEWING, Status.NOTICE, Status.CONFIRMING]).count(),
@@ -90,7 +87,7 @@ def desk(request):
     }
     return render(request, "assistance/desk.html", {
         **CTX, "queues": queues, "figures": figures, "level": lv, "month": month,
-        "by_class": [{"label": klass.get(r["program__klass"], r["program__klass"]), **r} for r in by_class],
+        "by_class": coverage(user)["by_class"],  # a family once per class, as the command center counts
         "recent": apps.select_related("program", "family__head", "region").order_by("-submitted_at")[:10]})
 
 

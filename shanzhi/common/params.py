@@ -63,3 +63,20 @@ def text(value, field: str, label: str, *, required: bool = True, limit: int = 2
     if CONTROL.search(value):
         raise ValidationError({field: ValidationError(_("%(l)s含有非法字符") % {"l": label}, code="invalid")})
     return value
+
+
+def labeled_day(value, field: str, label: str) -> dt.date:
+    """A date a form or a file gave for a named field (a ``date`` passes through): ISO
+    YYYY-MM-DD between 2000 and 2100, the field's name in the message."""
+    if isinstance(value, dt.date):
+        return value.date() if isinstance(value, dt.datetime) else value
+    raw = str(value or "").strip()
+    try:
+        parsed = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError({field: ValidationError(_("%(l)s须为日期（如 2026-05-01）") % {"l": label},
+                                                      code="required" if not raw else "invalid")}) from None
+    if not MIN_DAY <= parsed <= MAX_DAY:
+        raise ValidationError({field: ValidationError(_("%(l)s应在 2000-01-01 至 2100-12-31 之间") % {"l": label},
+                                                      code="out_of_range")})
+    return parsed

@@ -16,10 +16,10 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
-from shanzhi.cases.models import Timer
+from shanzhi.cases.figures import stage_due, stage_on_time
 
 from .models import Domain, PenaltyCase
 from .states import STAGE_LABELS, Status
@@ -28,20 +28,6 @@ DECIDED = [Status.DECIDED, Status.EXECUTING, Status.EXECUTED, Status.CLOSED, Sta
 OPEN = [Status.LEAD, Status.FILED, Status.REVIEW, Status.NOTICE, Status.HEARING, Status.HEARD, Status.DECIDED,
         Status.EXECUTING, Status.EXECUTED]
 STAGES = ("file", "decide", "serve", "pay", "publish")
-
-
-def _timers(stage: str, **filters):
-    return Timer.objects.filter(kind="penalty", case_id=OuterRef("pk"), stage=stage, **filters)
-
-
-def _stage_due(stage: str, now) -> Q:
-    stopped = Exists(_timers(stage, stopped_at__isnull=False))
-    running_late = Exists(_timers(stage, stopped_at__isnull=True, paused_at__isnull=True, due__lt=now))
-    return Q(stopped) | Q(running_late)
-
-
-def _stage_on_time(stage: str) -> Q:
-    return Q(Exists(_timers(stage, stopped_at__isnull=False, late=False)))
 
 
 def definitions(now: dt.datetime) -> dict[str, Q]:
@@ -63,8 +49,8 @@ def definitions(now: dt.datetime) -> dict[str, Q]:
         "to_publish": Q(publish_due__isnull=False),
     }
     for stage in STAGES:
-        defs[f"due_{stage}"] = _stage_due(stage, now)
-        defs[f"on_time_{stage}"] = _stage_on_time(stage)
+        defs[f"due_{stage}"] = stage_due("penalty", stage, now)
+        defs[f"on_time_{stage}"] = stage_on_time("penalty", stage)
     for status in Status.values:
         defs[f"status_{status}"] = Q(status=status)
     for domain in Domain.values:
@@ -133,8 +119,8 @@ def per_squad(qs, start, end, now=None) -> list[dict]:
     rows = (cohort(qs, start, end).values("squad_id", "squad__name")
             .annotate(cases=Count("id"), decided=Count("id", filter=Q(status__in=DECIDED)),
                       fines=Sum("fine", filter=Q(status__in=DECIDED)), paid=Sum("paid_amount"),
-                      due=Count("id", filter=_stage_due("decide", now)),
-                      on_time=Count("id", filter=_stage_on_time("decide")))
+                      due=Count("id", filter=stage_due("penalty", "decide", now)),
+                      on_time=Count("id", filter=stage_on_time("penalty", "decide")))
             .order_by("squad__name"))
     return [{**r, "rate": round(r["on_time"] * 100 / r["due"], 1) if r["due"] else None} for r in rows]
 

@@ -12,9 +12,7 @@ from shanzhi.assistance.kind import CivilAffairsClocks, in_staff_scope, level, s
 from shanzhi.cases.kinds import CaseKind, register
 
 from .models import Claim, ClaimStep
-from .states import AT_MOST, MOVES, STAGE_LABELS, TOWN, Action, Status
-
-FUND_SCOPE = "fund__region"
+from .states import AT_MOST, MOVES, OPEN, STAGE_LABELS, TOWN, Action, Status
 
 
 class MutualAidKind(CivilAffairsClocks, CaseKind):
@@ -33,10 +31,10 @@ class MutualAidKind(CivilAffairsClocks, CaseKind):
 
     def visible(self, actor):
         return Claim.objects.select_related("membership__person", "rule", "fund__region").filter(
-            staff_q(actor, region=FUND_SCOPE))
+            staff_q(actor))
 
     def actionable(self, actor):
-        return Claim.objects.filter(staff_q(actor, region=FUND_SCOPE))
+        return Claim.objects.filter(staff_q(actor))
 
     def acts_on(self, actor, case):
         return in_staff_scope(actor, case.region_id)
@@ -79,7 +77,7 @@ class MutualAidKind(CivilAffairsClocks, CaseKind):
         return f"{case.rule.name}：{case.membership.person.name}"
 
     def current_due(self, case):
-        return case.due if case.status in STAGE_OF_OPEN else None
+        return case.due if case.status in OPEN else None
 
     def audit_region_id(self, case):
         return case.region_id
@@ -91,5 +89,4 @@ class MutualAidKind(CivilAffairsClocks, CaseKind):
         return f"/mutualaid/claims/{case.pk}/"
 
 
-STAGE_OF_OPEN = (Status.SUBMITTED, Status.REVIEWED, Status.APPROVED)
 MUTUALAID = register(MutualAidKind())

@@ -51,20 +51,6 @@ def _text(value, field_name: str, label: str, *, required: bool = True, limit: i
     return params.text(value, field_name, label, required=required, limit=limit)
 
 
-def _date(value, field_name: str, label: str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    raw = str(value or "").strip()
-    try:
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        raise _err(field_name, _("%(l)s须为日期（如 2026-05-01）") % {"l": label},
-                   "required" if not raw else "invalid") from None
-    if not dt.date(2000, 1, 1) <= day <= dt.date(2100, 12, 31):
-        raise _err(field_name, _("%(l)s应在 2000-01-01 至 2100-12-31 之间") % {"l": label}, "out_of_range")
-    return day
-
-
 def _money(value, field_name: str, label: str, *, required: bool = True, positive: bool = True) -> Decimal | None:
     amount = parse_money(value, field_name, label, required=required, limit=HOUSEHOLD_LIMIT)
     if amount is not None and positive and amount <= 0:
@@ -128,17 +114,14 @@ def get_fund(actor, pk, *, lock: bool = False) -> Fund:
 def claims(actor, fund=None):
     staff_level(actor)
     qs = Claim.objects.select_related("membership__person", "rule", "fund__region", "fund_year", "submitted_by")
-    qs = qs.filter(staff_q(actor, region=FUND_SCOPE))
+    qs = qs.filter(staff_q(actor))  # the claim's own village (copied from its fund)
     return qs.filter(fund=fund) if fund is not None else qs
 
 
-def get_claim(actor, pk, *, lock: bool = False) -> Claim:
+def get_claim(actor, pk) -> Claim:
     """A claim through the actor's scope; outside it, exactly like a claim that does not exist."""
-    qs = claims(actor)
-    if lock:
-        qs = qs.select_for_update(of=("self",))
     pk = references.as_id(pk)
-    claim = qs.filter(pk=pk).first() if pk else None
+    claim = claims(actor).filter(pk=pk).first() if pk else None
     if claim is None:
         raise Http404
     return claim
@@ -274,7 +257,7 @@ def fund_open(*, actor, region, name: str = "", established_on=None, manager: st
         region=village, town=village.parent, name=_text(name, "name", _("基金名称"), required=False, limit=80)
         or f"{village.name}福村宝医疗互助基金",
         manager=_text(manager, "manager", _("管理机构"), required=False, limit=80) or "村医疗互助理事会",
-        established_on=_date(established_on, "established_on", _("设立日期")) if established_on
+        established_on=params.labeled_day(established_on, "established_on", _("设立日期")) if established_on
         else timezone.localdate(at))
     audit.record(actor=actor, action="create", obj=fund, at=at, region_id=village.pk,
                  after={"name": fund.name, "region": village.code})
@@ -297,8 +280,8 @@ def year_open(*, actor, fund_id, year, contribution, join_from=None, join_until=
         raise _err("year", _("年度无效"))
     if FundYear.objects.filter(fund=fund, year=number).exists():
         raise Conflict(_("%(y)d 年度方案已制定") % {"y": number}, code="already_done")
-    start = _date(join_from, "join_from", _("参保登记开始")) if join_from else None
-    until = _date(join_until, "join_until", _("参保登记截止")) if join_until else None
+    start = params.labeled_day(join_from, "join_from", _("参保登记开始")) if join_from else None
+    until = params.labeled_day(join_until, "join_until", _("参保登记截止")) if join_until else None
     if start and until and until < start:
         raise _err("join_until", _("参保登记截止不能早于开始"))
     fy = FundYear.objects.create(
@@ -362,7 +345,7 @@ def member_join(*, actor, fund_id, person=None, id_number: str = "", name: str =
     if existing is not None:
         raise _joined(who, existing, fy)
     today = timezone.localdate(at)
-    day = _date(paid_on, "paid_on", _("缴费日期")) if paid_on not in (None, "") else today
+    day = params.labeled_day(paid_on, "paid_on", _("缴费日期")) if paid_on not in (None, "") else today
     if day > today:
         raise _err("paid_on", _("缴费日期不能晚于今天"))
     # Cover starts from the payment: it may be recorded a few days after the cash was collected,
@@ -422,7 +405,7 @@ def income_add(*, actor, fund_id, kind: str, amount, received_on=None, source: s
     if value > VILLAGE_INCOME_MAX and lv > TOWN:
         raise PermissionDenied(_("单笔超过 %(m)s 的入账须由镇（街道）民政办登记") % {"m": yuan(VILLAGE_INCOME_MAX)})
     today = timezone.localdate(at)
-    day = _date(received_on, "received_on", _("到账日期")) if received_on not in (None, "") else today
+    day = params.labeled_day(received_on, "received_on", _("到账日期")) if received_on not in (None, "") else today
     if day > today:
         raise _err("received_on", _("到账日期不能晚于今天"))
     if day < today - dt.timedelta(days=BACKDATE_DAYS) and lv > TOWN:
@@ -507,8 +490,8 @@ def claim_submit(*, actor, fund_id, membership, rule, hospital: str, admitted_on
     r = _rule(member, rule)
     fy = member.fund_year
     hospital = _text(hospital, "hospital", _("就诊医院"), limit=80)
-    admitted = _date(admitted_on, "admitted_on", _("入院（就诊）日期"))
-    discharged = _date(discharged_on, "discharged_on", _("出院（结算）日期"))
+    admitted = params.labeled_day(admitted_on, "admitted_on", _("入院（就诊）日期"))
+    discharged = params.labeled_day(discharged_on, "discharged_on", _("出院（结算）日期"))
     if discharged < admitted:
         raise _err("discharged_on", _("出院（结算）日期不能早于入院日期"))
     if discharged > timezone.localdate(at):
