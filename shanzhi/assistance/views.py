@@ -25,7 +25,7 @@ from shanzhi.common.ratelimit import client_ip, hit, limit_by_ip
 
 from . import feed, payments, services
 from .figures import coverage
-from .kind import ALERT, ASSISTANCE, COUNTY, TOWN, level, staff_q
+from .kind import ALERT, ASSISTANCE, COUNTY, TOWN, in_staff_scope, level, staff_q
 from .models import (
     Alert,
     Asset,
@@ -261,9 +261,7 @@ def application_detail(request, pk: int, error: str = "", status: int = 200):
     app = ASSISTANCE.visible(request.user).filter(pk=pk).first()
     if app is None:
         raise Http404
-    staff = level(request.user) is not None and ASSISTANCE.acts_on(request.user, app) and \
-        staff_q(request.user) is not None and AssistApplication.objects.filter(staff_q(request.user), pk=pk).exists()
-    if not staff:  # the applicant (or the clerk who submitted it) sees where it stands, not the file
+    if level(request.user) is None or not in_staff_scope(request.user, app.region_id):  # the applicant (or the clerk who submitted it) sees where it stands, not the file
         return render(request, "assistance/application_public.html", {
             **CTX, "a": app, "steps": app.steps.order_by("at", "id")}, status=status)
     assessments = list(app.assessments.select_related("standard__region", "by").order_by("-at", "-id"))
