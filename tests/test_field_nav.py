@@ -28,4 +28,4 @@ def test_the_bottom_bar_counts_unread_messages(cast, client_for):
     Message.objects.create(user=cast.grid_worker, title="督办：事件超期", body="请尽快处置")
     page = client_for(cast.grid_worker).get("/work/").content.decode()
     bar = re.search(r'<nav class="bottom"[^>]*>(.*?)</nav>', page, re.S).group(1)
-    assert 'class="on"' in bar and '<span class="badge">' in bar
+    assert 'class="on"' in bar and re.search(r'<span class="badge unread-count">1</span>', bar)

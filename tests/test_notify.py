@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -106,7 +107,7 @@ def test_the_inbox_shows_unread_messages_and_marks_them_read(cast):
     deliver_due()
     client = login(cast.dept_handler)
     home = client.get("/").content.decode()
-    assert 'id="unread"' in home
+    assert re.search(r'id="unread">1</span>', home)
     page = client.get("/messages/").content.decode()
     assert "督办：2026112200001" in page
     msg = Message.objects.filter(user=cast.dept_handler).latest("id")

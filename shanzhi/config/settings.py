@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "shanzhi.inspections",
     "shanzhi.assistance",
     "shanzhi.mutualaid",
+    "shanzhi.field",
     "shanzhi.command",
     "shanzhi.api",
     "shanzhi.demo",

@@ -5,6 +5,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from shanzhi.api.api import api
 from shanzhi.common import views as common_views
+from shanzhi.field import views as field_views
 from shanzhi.incidents import views as incident_views
 from shanzhi.onewindow import views as onewindow_views
 
@@ -42,6 +43,8 @@ urlpatterns = [
     path("verify/<str:number>/", onewindow_views.verify, name="verify"),
     path("verify/<str:number>/qr.svg", onewindow_views.verify_qr, name="verify_qr"),
     path("messages/", include("shanzhi.notify.urls")),
+    path("field/", include("shanzhi.field.urls")),
+    path("sw.js", field_views.service_worker, name="service_worker"),
     path("rate/<str:token>/", incident_views.rate, name="rate"),
     path("report/", incident_views.public_report, name="public_report"),
     path("report/code/", incident_views.public_code, name="public_code"),

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from shapely.geometry import mapping
 
@@ -78,6 +79,30 @@ def grid_card(request, pk: int):
     return render(request, "geo/partials/grid_card.html", {
         "grid": grid, "staff": staff, "counts": grid_counts(subtree), "children": children, "open_cases": open_cases,
     })
+
+
+@login_required
+@require_GET
+def grid_here(request):
+    """The card of the grid where the phone stands (lon/lat, WGS-84), for the field pages; a
+    point outside the actor's grids gets the same short answer as a point in no grid at all."""
+    import math
+
+    from django.http import Http404, HttpResponse
+
+    from .spatial import place
+
+    try:
+        lon, lat = float(request.GET.get("lon", "")), float(request.GET.get("lat", ""))
+    except (TypeError, ValueError):
+        lon = lat = math.nan
+    found = place(lon, lat, crs="wgs84") if -180 <= lon <= 180 and -90 <= lat <= 90 else None
+    if found is not None and found.grid_id:
+        try:
+            return grid_card(request, found.grid_id)
+        except Http404:
+            pass
+    return HttpResponse('<p class="muted">' + _("当前位置不在您负责的网格内") + "</p>")
 
 
 @login_required

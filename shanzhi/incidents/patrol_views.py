@@ -44,8 +44,11 @@ def patrol_index(request):
         .filter(is_active=True).order_by("level", "code")
     page = Paginator(qs.order_by("-started_at"), 30).get_page(request.GET.get("page"))
     open_round = PatrolRound.objects.filter(user=request.user, ended_at__isnull=True).first()
-    return render(request, "incidents/patrols.html", {"page": page, "my_grids": my_grids, "open_round": open_round,
-                                                      "active": "incidents"})
+    grids = list(my_grids[:60])
+    return render(request, "incidents/patrols.html", {
+        "page": page, "my_grids": grids, "open_round": open_round, "active": "incidents",
+        "sheets": patrols.sheets(grids),
+        "checked": list(open_round.checks.values_list("item_id", flat=True)) if open_round else []})
 
 
 @login_required

@@ -138,70 +138,77 @@ def incident_detail(request, pk: int):
     return render(request, "incidents/detail.html", _detail_context(request, incident))
 
 
+def perform(user, incident, action: str, p, files, *, at=None) -> None:
+    """Carry out one loop action from a form's fields (``p``: a QueryDict or a mapping whose
+    ``getlist`` gives lists). Every reference in the form (a department, a case to merge into, a
+    grid) is passed through as it came: the service resolves it through the actor's scope. The
+    action panel and the phone's offline queue (``field.services``) both come through here."""
+    pk = incident.pk
+    v = params.version(p.get("version"))
+    common = {"actor": user, "incident_id": pk, "expected_version": v}
+    if at is not None:
+        common["at"] = at
+    note = p.get("note", "")
+    photos = files.getlist("photos") if files is not None else []
+    if action == "locate":
+        loop.incident_locate(**common, grid=p.get("grid") or None, lon=p.get("lon") or None,
+                             lat=p.get("lat") or None, note=note)
+    elif action == "register":
+        sub = None
+        if p.get("subclass"):
+            sub = references.resolve(IncidentClass.objects.filter(parent__isnull=False, is_active=True),
+                                     field="subclass", label=_("事件分类"), pk=p.get("subclass"))
+        loop.incident_register(**common, subclass=sub, note=note)
+    elif action == "void":
+        loop.incident_void(**common, reason=note)
+    elif action == "merge":
+        loop.incident_merge(**common, into=p.get("into") or incident.possible_duplicate_id, note=note)
+    elif action == "dispatch":
+        if not p.get("department"):
+            raise ValidationError({"department": _("请选择处置部门")})
+        loop.incident_dispatch(**common, department=p.get("department"), note=note)
+    elif action == "whistle":
+        ids = p.getlist("departments")
+        if not ids:
+            raise ValidationError({"departments": _("请选择吹哨部门")})
+        lead = p.get("lead") if p.get("lead") in ids else ids[0]
+        loop.incident_whistle(**common, lead=lead, others=[i for i in ids if i != lead], note=note)
+    elif action == "accept":
+        loop.incident_accept(**common)
+    elif action == "return":
+        loop.incident_return(**common, reason=note)
+    elif action == "extend_request":
+        loop.incident_request_extension(**common, amount=p.get("amount") or 0, unit=p.get("unit", ""), reason=note)
+    elif action == "extend_decide":
+        loop.incident_decide_extension(**common, request_id=p.get("request"), approve=p.get("approve") == "1",
+                                       note=note)
+    elif action == "shelve":
+        loop.incident_shelve(**common, reason=note)
+    elif action == "resume":
+        loop.incident_resume(**common, note=note)
+    elif action == "reply":
+        loop.incident_reply(**common, note=note, photos=photos)
+    elif action == "verify":
+        loop.incident_verify(**common, passed=p.get("passed") == "1", note=note, photos=photos)
+    elif action == "escalate":
+        loop.incident_escalate(**common, reason=note)
+    elif action == "supervise":
+        loop.incident_supervise(**common, note=note)
+    elif action == "check_in":
+        loop.incident_check_in(**common, reply=note)
+    elif action == "archive":
+        loop.incident_archive(**common)
+    else:
+        raise Http404
+
+
 @login_required
 @require_POST
 def incident_act(request, pk: int, action: str):
-    """One endpoint for every loop action; errors come back in the action panel, nothing changes.
-    Every reference in the form (a department, a case to merge into, a grid) is passed through as
-    it came: the service resolves it through the actor's scope."""
+    """One endpoint for every loop action; errors come back in the action panel, nothing changes."""
     incident = get_incident_for_actor(request.user, pk)
-    p = request.POST
-    user = request.user
     try:
-        v = params.version(p.get("version"))
-        common = {"actor": user, "incident_id": pk, "expected_version": v}
-        note = p.get("note", "")
-        if action == "locate":
-            loop.incident_locate(**common, grid=p.get("grid") or None, lon=p.get("lon") or None,
-                                 lat=p.get("lat") or None, note=note)
-        elif action == "register":
-            sub = None
-            if p.get("subclass"):
-                sub = references.resolve(IncidentClass.objects.filter(parent__isnull=False, is_active=True),
-                                         field="subclass", label=_("事件分类"), pk=p.get("subclass"))
-            loop.incident_register(**common, subclass=sub, note=note)
-        elif action == "void":
-            loop.incident_void(**common, reason=note)
-        elif action == "merge":
-            loop.incident_merge(**common, into=p.get("into") or incident.possible_duplicate_id, note=note)
-        elif action == "dispatch":
-            if not p.get("department"):
-                raise ValidationError({"department": _("请选择处置部门")})
-            loop.incident_dispatch(**common, department=p.get("department"), note=note)
-        elif action == "whistle":
-            ids = p.getlist("departments")
-            if not ids:
-                raise ValidationError({"departments": _("请选择吹哨部门")})
-            lead = p.get("lead") if p.get("lead") in ids else ids[0]
-            loop.incident_whistle(**common, lead=lead, others=[i for i in ids if i != lead], note=note)
-        elif action == "accept":
-            loop.incident_accept(**common)
-        elif action == "return":
-            loop.incident_return(**common, reason=note)
-        elif action == "extend_request":
-            loop.incident_request_extension(**common, amount=p.get("amount") or 0, unit=p.get("unit", ""), reason=note)
-        elif action == "extend_decide":
-            loop.incident_decide_extension(**common, request_id=p.get("request"), approve=p.get("approve") == "1",
-                                           note=note)
-        elif action == "shelve":
-            loop.incident_shelve(**common, reason=note)
-        elif action == "resume":
-            loop.incident_resume(**common, note=note)
-        elif action == "reply":
-            loop.incident_reply(**common, note=note, photos=request.FILES.getlist("photos"))
-        elif action == "verify":
-            loop.incident_verify(**common, passed=p.get("passed") == "1", note=note,
-                                 photos=request.FILES.getlist("photos"))
-        elif action == "escalate":
-            loop.incident_escalate(**common, reason=note)
-        elif action == "supervise":
-            loop.incident_supervise(**common, note=note)
-        elif action == "check_in":
-            loop.incident_check_in(**common, reply=note)
-        elif action == "archive":
-            loop.incident_archive(**common)
-        else:
-            raise Http404
+        perform(request.user, incident, action, request.POST, request.FILES)
     except ValidationError as exc:
         return _action_error(request, incident, error_text(exc), 400)
     except Conflict as exc:

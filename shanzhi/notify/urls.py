@@ -6,4 +6,5 @@ app_name = "notify"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("<int:pk>/read/", views.read, name="read"),
+    path("live.json", views.live, name="live"),
 ]

@@ -208,9 +208,14 @@ def incident_report(
     *, actor, source: str, description: str, subclass_code: str = "", lon=None, lat=None, crs: str = "wgs84",
     address_text: str = "", address_code: str = "", external_id: str | None = None, reporter_name: str = "",
     reporter_phone: str = "", photos=(), reported_at: dt.datetime | None = None, auto_register: bool = False,
+    received_at: dt.datetime | None = None,
 ) -> tuple[Incident, bool]:
     """Take in a report from any channel. Returns (incident, created). A repeated external number
-    from the same client returns the existing incident and creates nothing."""
+    from the same client returns the existing incident and creates nothing.
+
+    ``reported_at`` is when the problem was reported (a phone's offline queue sends it later);
+    ``received_at``, when the center could first know of it: the register clock starts then, so a
+    report that sat in a stairwell without a signal is not late before anyone saw it."""
     if source not in Incident.Source.values:
         raise ValidationError({"source": ValidationError(_("来源无效"), code="invalid")})
     # A retried external number is answered from the unique constraint below, not by a lookup
@@ -226,6 +231,7 @@ def incident_report(
         raise ValidationError({"subclass": _("尚未配置事件分类")})
     location = _placement(point, crs, address_code, address_text)
     at = reported_at or timezone.now()
+    clock_at = max(at, received_at) if received_at else at
     day = f"{timezone.localtime(at):%Y%m%d}"
     number = f"{day}{counters.next_value(f'incident:{day}'):05d}"  # before the transaction: no hot row lock
     person = actor if getattr(actor, "pk", None) else None
@@ -241,10 +247,10 @@ def incident_report(
                 reporter_phone_sealed=crypto.seal(phone), reporter_phone_bidx=crypto.blind_index("phone", phone),
                 tier=subclass.tier, department=None, reported_at=at,
             )
-            incident.register_due = stage_due(incident, "register", at)
+            incident.register_due = stage_due(incident, "register", clock_at)
             incident.possible_duplicate_id = find_duplicate(incident)
             incident.save()
-            Clocks(INCIDENT, incident, at).start("register", *subclass.limit("register"), fresh=True)
+            Clocks(INCIDENT, incident, clock_at).start("register", *subclass.limit("register"), fresh=True)
             step = IncidentStep.objects.create(
                 incident=incident, action=Action.REPORT, at=at, actor=person,
                 actor_label=incident.reporter_name or _("群众"), to_status=Status.REPORTED, due=incident.register_due,
@@ -253,7 +259,7 @@ def incident_report(
             for content in cleaned:
                 Attachment.objects.create(incident=incident, step=step, kind=Attachment.Kind.REPORT, image=content,
                                           width=getattr(content, "width", 0), height=getattr(content, "height", 0))
-            audit.record(actor=person, action="create", obj=incident, at=at,
+            audit.record(actor=person, action="create", obj=incident, at=clock_at,
                          after={"number": number, "source": source, "subclass": subclass.code,
                                 "grid_id": incident.grid_id, "town_id": incident.town_id})
             if source != Incident.Source.CENTER or not incident.town_id:

@@ -38,6 +38,14 @@ def items_for(grid) -> list[PatrolItem]:
                 .order_by("code"))
 
 
+def sheets(grids) -> list[tuple]:
+    """Each grid with the items to check there (the town's and the grid's own), in two queries:
+    the phone keeps them, so a round can be started and checked without a signal."""
+    grids = list(grids)
+    items = list(PatrolItem.objects.filter(town_id__in={g.town_id for g in grids}, is_active=True).order_by("code"))
+    return [(g, [i for i in items if i.town_id == g.town_id and i.grid_id in (None, g.pk)]) for g in grids]
+
+
 def _own_round(actor, round_id: int, *, lock: bool = True) -> PatrolRound:
     qs = PatrolRound.objects.select_for_update() if lock else PatrolRound.objects
     patrol = qs.filter(pk=round_id, user=actor).first()
@@ -49,9 +57,10 @@ def _own_round(actor, round_id: int, *, lock: bool = True) -> PatrolRound:
 
 
 @transaction.atomic
-def patrol_start(*, actor, grid) -> PatrolRound:
+def patrol_start(*, actor, grid, at=None) -> PatrolRound:
     """Start a round in a grid of one's own (resolved through the actor's posts); an unfinished
-    round of the same person is reused."""
+    round of the same person is reused. ``at``: when it began on the phone (a round started
+    without a signal is sent later)."""
     from shanzhi.enforcement.squads import patrol_grids
 
     officer_grids = patrol_grids(actor)  # an enforcement officer patrols the squad's area
@@ -62,7 +71,7 @@ def patrol_start(*, actor, grid) -> PatrolRound:
     open_round = PatrolRound.objects.filter(user=actor, ended_at__isnull=True).first()
     if open_round:
         return open_round
-    patrol = PatrolRound.objects.create(user=actor, grid=cell, started_at=timezone.now())
+    patrol = PatrolRound.objects.create(user=actor, grid=cell, started_at=at or timezone.now())
     audit.record(actor=actor, action="create", obj=patrol, region_id=cell.region_id,
                  after={"grid": cell.code, "started_at": patrol.started_at})
     return patrol
@@ -96,9 +105,11 @@ def patrol_track(*, actor, round_id: int, points: list[dict]) -> int:
 
 @transaction.atomic
 def patrol_check(*, actor, round_id: int, item_id: int, ok: bool, note: str = "", lon=None, lat=None,
-                 photos=()) -> PatrolCheck:
-    """Check one item; a problem found becomes an incident reported from the patrol."""
+                 photos=(), at=None) -> PatrolCheck:
+    """Check one item; a problem found becomes an incident reported from the patrol. ``at``: when
+    it was checked on the phone (never before the round began)."""
     patrol = _own_round(actor, round_id)
+    at = max(at, patrol.started_at) if at else timezone.now()
     item_id = references.as_id(item_id)
     item = PatrolItem.objects.filter(pk=item_id, town_id=patrol.grid.town_id, is_active=True).first() if item_id else None
     if item is None or (item.grid_id and item.grid_id != patrol.grid_id):
@@ -121,8 +132,9 @@ def patrol_check(*, actor, round_id: int, item_id: int, ok: bool, note: str = ""
             tuple(patrol.track[-1][:2]) if patrol.track else (patrol.grid.center_lon, patrol.grid.center_lat))
         incident, _created = incident_report(
             actor=actor, source="patrol", description=f"【巡查·{item.name}】{note.strip()}",
-            subclass_code=item.subclass.code if item.subclass_id else "", lon=point[0], lat=point[1], photos=photos)
-    check = PatrolCheck.objects.create(round=patrol, item=item, checked_at=timezone.now(), ok=ok, note=note[:200],
+            subclass_code=item.subclass.code if item.subclass_id else "", lon=point[0], lat=point[1], photos=photos,
+            reported_at=at, received_at=timezone.now())
+    check = PatrolCheck.objects.create(round=patrol, item=item, checked_at=at, ok=ok, note=note[:200],
                                        incident=incident)
     audit.record(actor=actor, action="create", obj=check, region_id=patrol.grid.region_id,
                  object_repr=f"{patrol.grid.name} {item.name}",
@@ -132,9 +144,9 @@ def patrol_check(*, actor, round_id: int, item_id: int, ok: bool, note: str = ""
 
 
 @transaction.atomic
-def patrol_finish(*, actor, round_id: int) -> PatrolRound:
+def patrol_finish(*, actor, round_id: int, at=None) -> PatrolRound:
     patrol = _own_round(actor, round_id)
-    patrol.ended_at = timezone.now()
+    patrol.ended_at = max(at, patrol.started_at) if at else timezone.now()
     patrol.duration_s = int((patrol.ended_at - patrol.started_at).total_seconds())
     patrol.distance_m = int(track_length(patrol.track))
     patrol.save()
