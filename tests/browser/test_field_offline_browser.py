@@ -190,6 +190,16 @@ def test_a_grid_worker_reports_and_checks_in_offline_and_everything_arrives_once
         at = dt.datetime.fromisoformat(checked_at).replace(tzinfo=dt.UTC)
         assert lo - dt.timedelta(seconds=1) <= at <= hi + dt.timedelta(seconds=1), (at, lo, hi)
     assert checks[0][1] == 1 and checks[1][1] == 0 and checks[1][2]
+    # A 督办 arrives while the page is open: the badge and a notice, without reloading.
+    worker_id = server_db.execute("SELECT id FROM accounts_user WHERE username = 'grid_worker'").fetchone()[0]
+    before_unread = int(page.evaluate("() => document.querySelector('nav.bottom .unread-count').textContent") or 0)
+    server_db.execute("INSERT INTO notify_message (user_id, title, body, link, created_at) VALUES (?, ?, ?, ?, ?)",
+                      (worker_id, "督办：请今天核查东门垃圾", "镇指挥中心督办", "/work/", dt.datetime.now(dt.UTC).isoformat()))
+    server_db.commit()
+    page.evaluate("() => Shanzhi.pollMessages()")
+    page.locator("#live-toast").wait_for(state="visible")
+    assert "督办：请今天核查东门垃圾" in page.inner_text("#live-toast")
+    page.wait_for_function(f"() => document.querySelector('nav.bottom .unread-count').textContent === '{before_unread + 1}'")
     # A second sync (the phone unsure it was heard) sends nothing again.
     page.evaluate("() => Shanzhi.field.sync()")
     assert server_db.execute("SELECT count(*) FROM incidents_incident WHERE description IN (?, ?, ?)",
