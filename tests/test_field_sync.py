@@ -259,3 +259,75 @@ def test_every_file_the_service_worker_keeps_is_served(cast, client):
             assert finders.find(url.removeprefix("/static/")), url
         else:
             assert client.get(url).status_code == 200, url
+
+
+def test_an_item_made_by_someone_else_on_this_phone_is_never_filed_under_me(cast):
+    """Tab one still holds 徐丽娟's queue after the phone was signed in as 张海林 in tab two: her
+    item is kept for her (401), never filed as his."""
+    grid = my_grid(cast)
+    client = login(cast.informant)
+    data = {"key": uuid.uuid4().hex, "kind": "report", "owner": str(cast.grid_worker.pk), "made_at": ms(timezone.now()),
+            "fields": json.dumps({"description": "路灯不亮", "lon": str(grid.center_lon), "lat": str(grid.center_lat)})}
+    resp = client.post("/field/sync/", data)
+    assert resp.status_code == 401 and resp.json()["status"] == "login"
+    assert not Incident.objects.filter(reporter=cast.informant, description="路灯不亮").exists()
+    ok = client.post("/field/sync/", data | {"owner": str(cast.informant.pk)})
+    assert ok.status_code == 201
+
+
+def test_hostile_input_gets_specific_refusals_not_errors(cast):
+    client = login(cast.grid_worker)
+    key = uuid.uuid4().hex
+    huge = client.post("/field/sync/", {"key": key, "kind": "report", "fields": "{}", "made_at": "999999999999999"})
+    assert huge.status_code == 400 and "made_at" in huge.json()["errors"]
+    deep = client.post("/field/sync/", {"key": key, "kind": "report", "fields": "[" * 100_000,
+                                        "made_at": ms(timezone.now())})
+    assert deep.status_code == 400 and "fields" in deep.json()["errors"]
+    grid = my_grid(cast)
+    first = send(client, "patrol_start", {"grid": str(grid.pk)}, key=key)
+    assert first.status_code == 201
+    reused = send(client, "report", {"description": "x"}, key=key)
+    assert reused.status_code == 409 and reused.json()["status"] == "conflict"
+
+
+def test_a_phone_clock_that_is_off_is_corrected_by_when_it_sent(cast):
+    """The phone's clock is 40 minutes fast: what it says it made 5 minutes before sending is
+    dated 5 minutes before arrival, and its track points are moved the same way."""
+    grid = my_grid(cast)
+    client = login(cast.grid_worker)
+    now = timezone.now()
+    fast = dt.timedelta(minutes=40)
+    key = uuid.uuid4().hex
+    start = client.post("/field/sync/", {"key": key, "kind": "patrol_start", "fields": json.dumps({"grid": str(grid.pk)}),
+                                         "made_at": ms(now + fast - dt.timedelta(minutes=5)), "sent_at": ms(now + fast)})
+    assert start.status_code == 201, start.content
+    patrol = PatrolRound.objects.get(pk=start.json()["round"])
+    assert abs((patrol.started_at - (now - dt.timedelta(minutes=5))).total_seconds()) < 5
+    t = (now + fast).timestamp()
+    track = client.post("/field/sync/", {
+        "key": uuid.uuid4().hex, "kind": "track", "made_at": ms(now + fast), "sent_at": ms(now + fast),
+        "fields": json.dumps({"round_key": key, "points": json.dumps([
+            {"lon": grid.center_lon, "lat": grid.center_lat, "t": t - 60},
+            {"lon": grid.center_lon + 0.001, "lat": grid.center_lat, "t": t}])})})
+    assert track.status_code == 201, track.content
+    patrol.refresh_from_db()
+    assert len(patrol.track) == 2 and abs(patrol.track[-1][2] - now.timestamp()) < 5
+
+
+def test_only_field_pages_are_marked_for_keeping_and_background_requests_get_401(cast, client):
+    assert login(cast.grid_worker).get("/work/")["X-Shanzhi-Keep"] == str(cast.grid_worker.pk)
+    assert "X-Shanzhi-Keep" not in login(cast.dispatcher).get("/work/")
+    assert "X-Shanzhi-Keep" not in client.get("/report/")
+    # A signed-out background request is told so; it is not handed the login page.
+    expired = client.get("/geo/addresses/search/?q=璜塘", HTTP_HX_REQUEST="true")
+    assert expired.status_code == 401 and "登录已过期" in expired.content.decode()
+    assert client.get("/geo/grids/here/?lon=1&lat=1", HTTP_X_REQUESTED_WITH="fetch").status_code == 401
+    assert client.get("/work/").status_code == 302  # a page visit still goes to the login page
+
+
+def test_a_picture_of_too_many_pixels_is_refused_before_it_is_decoded(cast):
+    out = io.BytesIO()
+    Image.new("1", (8000, 7000)).save(out, format="PNG")  # 56 MP, a few kilobytes
+    resp = send(login(cast.grid_worker), "report", {"description": "垃圾", "address_text": "璜塘路 8 号"},
+                photos=[SimpleUploadedFile("big.png", out.getvalue(), content_type="image/png")])
+    assert resp.status_code == 400 and "像素过大" in resp.json()["message"]

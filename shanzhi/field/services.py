@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shanzhi.cases.errors import Conflict
 from shanzhi.incidents.permissions import COMMAND, roles_of
 from shanzhi.incidents.services import patrols
 
@@ -65,12 +66,17 @@ class Files:
         return self.photos if name == "photos" else []
 
 
+MAX_FIELDS = 64 * 1024  # characters of a queued form (a 2,000-character description fits many times)
+
+
 def parse_fields(raw: str | None) -> dict:
     if not raw:
         return {}
+    if len(raw) > MAX_FIELDS:
+        raise ValidationError({"fields": ValidationError(_("表单内容过长"), code="too_long")})
     try:
         value = json.loads(raw)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise ValidationError({"fields": ValidationError(_("表单内容不是有效的 JSON"), code="invalid")}) from exc
     if not isinstance(value, dict) or not all(
             isinstance(v, (str, int, float, bool)) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
@@ -79,26 +85,42 @@ def parse_fields(raw: str | None) -> dict:
     return value
 
 
-def made_time(raw, now: dt.datetime) -> tuple[dt.datetime, bool]:
-    """When the item was made, from the phone (milliseconds since 1970, or ISO 8601 with an offset).
-    A time in the future beyond a little skew, or more than 30 days back, is the phone's clock
-    being wrong: the item is then dated when it arrived, and the answer says so."""
+def _phone_time(raw) -> dt.datetime | None:
     text = str(raw or "").strip()
-    when = None
-    if text.isascii() and text.isdigit() and len(text) <= 15:
-        when = dt.datetime.fromtimestamp(int(text) / 1000, tz=dt.UTC)
-    elif text:
-        try:
-            when = dt.datetime.fromisoformat(text)
-        except ValueError:
-            when = None
-        if when is not None and when.tzinfo is None:
-            when = None  # a time without its zone could be any of 24 hours
+    try:
+        if text.isascii() and text.isdigit() and len(text) <= 15:
+            return dt.datetime.fromtimestamp(int(text) / 1000, tz=dt.UTC)
+        when = dt.datetime.fromisoformat(text) if text else None
+    except (ValueError, OverflowError, OSError):
+        return None
+    return when if when is not None and when.tzinfo is not None else None  # no zone: any of 24 hours
+
+
+def clock_offset(sent_at, now: dt.datetime) -> dt.timedelta:
+    """How far the phone's clock is behind the server's: the phone says when it sent the item, the
+    server knows when it arrived (the time on the wire is small against a wrong clock). Offsets
+    under two minutes are noise and left alone."""
+    sent = _phone_time(sent_at)
+    if sent is None:
+        return dt.timedelta(0)
+    offset = now - sent
+    return offset if abs(offset) > dt.timedelta(minutes=2) else dt.timedelta(0)
+
+
+def made_time(raw, now: dt.datetime, offset: dt.timedelta = dt.timedelta(0)) -> tuple[dt.datetime, bool]:
+    """When the item was made, from the phone (milliseconds since 1970, or ISO 8601 with an offset),
+    corrected by the phone clock's offset. A time still in the future beyond a little skew, or more
+    than 30 days back, is not believed: the item is dated when it arrived, and the answer says so."""
+    when = _phone_time(raw)
     if when is None:
         raise ValidationError({"made_at": ValidationError(_("记录时间无效"), code="invalid")})
+    try:
+        when += offset
+    except OverflowError:
+        return now, True
     if when > now + SKEW or when < now - OLDEST:
         return now, True
-    return min(when, now), False
+    return min(when, now), bool(offset)
 
 
 def _coord(value):
@@ -161,7 +183,7 @@ def _round_id(actor, f: Fields) -> int:
 
 def _patrol_start(actor, when, now, f, files, lon, lat) -> dict:
     patrol = patrols.patrol_start(actor=actor, grid=f.get("grid"), at=when)
-    return {"object": "patrol", "round": patrol.pk, "url": reverse("incidents:patrol", args=[patrol.pk]),
+    return {"object": "patrol", "round": patrol.pk, "url": reverse("incidents:patrols"),
             "message": _("巡查已开始：%(g)s") % {"g": patrol.grid.name}}
 
 
@@ -177,11 +199,16 @@ def _patrol_check(actor, when, now, f, files, lon, lat) -> dict:
     return out
 
 
-def _track(actor, when, now, f, files, lon, lat) -> dict:
+def _track(actor, when, now, f, files, lon, lat, offset=dt.timedelta(0)) -> dict:
     try:
         points = json.loads(f.get("points") or "[]")
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ValidationError({"points": ValidationError(_("轨迹点格式不对"), code="invalid")}) from exc
+    if offset and isinstance(points, list):
+        # The phone's clock was off: its points are moved by the same offset as the item.
+        for p in points:
+            if isinstance(p, dict) and isinstance(p.get("t"), (int, float)):
+                p["t"] = p["t"] + offset.total_seconds()
     round_id = _round_id(actor, f)
     count = patrols.patrol_track(actor=actor, round_id=round_id, points=points)
     return {"object": "track", "round": round_id, "points": count, "message": _("轨迹已同步")}
@@ -225,20 +252,24 @@ HANDLERS = {
 }
 
 
-def submit(*, actor, key: str, kind: str, made_at, fields: dict, photos=(), lon=None, lat=None) -> tuple[dict, bool]:
+def submit(*, actor, key: str, kind: str, made_at, fields: dict, photos=(), lon=None, lat=None,
+           sent_at=None) -> tuple[dict, bool]:
     """Carry out one queued item. Returns (answer, created); a key seen before returns the first
     answer and does nothing. Refusals raise (ValidationError, Conflict, PermissionDenied, Http404)
     and leave nothing behind, so the phone may show the reason and the worker decide."""
     key = str(key or "").strip()
     if not KEY.match(key):
         raise ValidationError({"key": ValidationError(_("离线记录编号无效"), code="invalid")})
-    prior = Submission.objects.filter(user=actor, key=key).values_list("result", flat=True).first()
-    if prior is not None:
-        return prior, False
     if kind not in HANDLERS:
         raise ValidationError({"kind": ValidationError(_("离线记录类型无效"), code="invalid")})
+    prior = Submission.objects.filter(user=actor, key=key).values_list("kind", "result").first()
+    if prior is not None:
+        if prior[0] != kind:
+            raise Conflict(_("该离线记录编号已用于另一条记录"), code="key_reused")
+        return prior[1], False
     now = timezone.now()
-    when, suspect = made_time(made_at, now)
+    offset = clock_offset(sent_at, now)
+    when, suspect = made_time(made_at, now, offset)
     lon, lat = _coord(lon), _coord(lat)
     if (lon is None) != (lat is None) or (lat is not None and abs(lat) > 90):
         lon = lat = None
@@ -246,7 +277,9 @@ def submit(*, actor, key: str, kind: str, made_at, fields: dict, photos=(), lon=
         with transaction.atomic():
             row = Submission.objects.create(user=actor, key=key, kind=kind, made_at=when, received_at=now,
                                             lon=lon, lat=lat)
-            answer = HANDLERS[kind](actor, when, now, Fields(fields), Files(photos), lon, lat)
+            handler = HANDLERS[kind]
+            extra = {"offset": offset} if handler is _track else {}
+            answer = handler(actor, when, now, Fields(fields), Files(photos), lon, lat, **extra)
             answer |= {"kind": kind, "made_at": when.isoformat(), "clock_suspect": suspect}
             row.result = answer
             row.save(update_fields=["result"])

@@ -51,11 +51,17 @@ def sync(request):
     if not request.user.is_authenticated:
         return _json({"status": "login", "message": _("登录已过期，请重新登录后同步")}, 401)
     p = request.POST
+    owner = (p.get("owner") or "").strip()
+    if owner and owner != str(request.user.pk):
+        # Made by someone else on this phone, who has since been signed out here: it waits for them
+        # and is never filed under the person signed in now.
+        return _json({"status": "login", "message": _("这条记录是另一位用户在本机保存的，请该用户登录后同步")}, 401)
     try:
         fields = services.parse_fields(p.get("fields"))
         answer, created = services.submit(actor=request.user, key=p.get("key"), kind=p.get("kind", ""),
                                           made_at=p.get("made_at"), fields=fields,
-                                          photos=request.FILES.getlist("photos"), lon=p.get("lon"), lat=p.get("lat"))
+                                          photos=request.FILES.getlist("photos"), lon=p.get("lon"), lat=p.get("lat"),
+                                          sent_at=p.get("sent_at"))
     except ValidationError as exc:
         errors = error_fields(exc)
         return _json({"status": "refused", "errors": errors, "message": "；".join(errors.values())}, 400)
@@ -73,7 +79,7 @@ def manifest(request):
     data = {
         "name": _("善治 · 网格通"), "short_name": _("善治"), "lang": "zh-CN",
         "description": _("网格员、信息员、执法队员的外勤工具：上报、巡查、待办、消息，没有信号也能用"),
-        "start_url": "/work/?source=pwa", "scope": "/", "display": "standalone", "orientation": "portrait",
+        "start_url": "/work/", "scope": "/", "display": "standalone", "orientation": "portrait",
         "background_color": "#f5f6f8", "theme_color": "#b3261e",
         "icons": [{"src": static("shanzhi/icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
                   {"src": static("shanzhi/icons/icon-512.png"), "sizes": "512x512", "type": "image/png",

@@ -13,6 +13,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 1600
 MAX_PHOTOS = 6
+MAX_PIXELS = 50_000_000  # a 50-megapixel phone photo; more is not a photo but work for the server
 
 
 def clean_photo(upload) -> ContentFile:
@@ -23,6 +24,8 @@ def clean_photo(upload) -> ContentFile:
         raise ValidationError(_("照片过大（上限 10 MB）"), code="too_large")
     try:
         with Image.open(io.BytesIO(raw)) as probe:
+            if probe.width * probe.height > MAX_PIXELS:
+                raise ValidationError(_("照片像素过大（上限 5,000 万像素）"), code="too_many_pixels")
             probe.verify()
         image = Image.open(io.BytesIO(raw))
         image = ImageOps.exif_transpose(image)  # keep the orientation the phone meant, then drop EXIF

@@ -44,6 +44,10 @@
     st = {round: serverRound, key: '', grid: app.dataset.openGrid, started: parseInt(app.dataset.openStart, 10) * 1000,
       checks: {}, points: [], unsent: []};
   }
+  // Rendered just now with a signal and the server has no open round of mine: a round the phone
+  // still shows was finished elsewhere (its start, if still queued here, keeps it).
+  const fresh = Date.now() / 1000 - parseInt(app.dataset.rendered || '0', 10) < 120;
+  if (st && !serverRound && fresh && st.round && !st.key) st = null;
   if (st && serverRound && st.round === serverRound) {
     (S.data('patrol-checked') || []).forEach(id => { if (!st.checks[id]) st.checks[id] = {ok: true, synced: true}; });
   }

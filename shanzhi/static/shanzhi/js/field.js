@@ -77,18 +77,20 @@
   }
 
   /* ------------------------------------------------------------------ sending */
-  let running = null, problem = '';
+  let running = null, problem = '', pendingNow = 0;
   const listeners = [];
   S.onSent = fn => listeners.push(fn);
 
   async function sendOne(item) {
     const fd = new FormData();
     fd.append('key', item.key);
+    fd.append('owner', item.user);
     fd.append('kind', item.kind);
     fd.append('made_at', String(item.made_at));
     if (item.lon != null && item.lat != null) { fd.append('lon', String(item.lon)); fd.append('lat', String(item.lat)); }
     fd.append('fields', JSON.stringify(item.fields || {}));
     (item.photos || []).forEach((blob, i) => fd.append('photos', blob, `photo-${i + 1}.jpg`));
+    fd.append('sent_at', String(Date.now()));  // the server corrects a phone clock that is off
     let r;
     try {
       r = await fetch(SYNC_URL, {method: 'POST', body: fd, credentials: 'same-origin',
@@ -98,7 +100,21 @@
     }
     const data = (r.headers.get('Content-Type') || '').includes('json') ? await r.json().catch(() => null) : null;
     if (!data) {
-      problem = r.status === 403 ? '页面已过期，请刷新页面后同步' : r.status === 429 ? '提交过于频繁，稍后自动重试' : '';
+      problem = r.status === 403 ? '页面已过期，请刷新页面后同步'
+        : r.status === 429 ? '提交过于频繁，稍后自动重试'
+          : `服务器暂时无法接收（HTTP ${r.status}），稍后自动重试`;
+      if (r.status >= 500) {
+        // One item the server cannot take must not hold up every later one for ever: after three
+        // tries it is set aside, with the reason, on the queue page.
+        item.failures = (item.failures || 0) + 1;
+        if (item.failures >= 3) {
+          item.state = 'refused';
+          item.message = `服务器多次无法处理这条记录（HTTP ${r.status}），可稍后重新提交，或删除后重新上报`;
+          await putItem(item);
+          return 'next';
+        }
+        await putItem(item);
+      }
       return 'stop';
     }
     if (r.status === 200 || r.status === 201) {
@@ -111,7 +127,7 @@
       listeners.forEach(fn => { try { fn(item, data); } catch (e) { /* a listener's fault is not the queue's */ } });
       return 'next';
     }
-    if (r.status === 401) { problem = 'login'; return 'stop'; }
+    if (r.status === 401) { problem = data.message || 'login'; return 'stop'; }
     if (r.status === 409 || ([400, 403, 404].includes(r.status) && data.status === 'refused')) {
       item.state = r.status === 409 ? 'conflict' : 'refused';
       item.message = data.message || '';
@@ -128,12 +144,18 @@
     if (running) return running;
     running = (async () => {
       problem = '';
-      let sent = 0;
-      for (const item of await allItems()) {
-        if (item.state !== 'pending') continue;
-        const outcome = await sendOne(item);
-        if (outcome === 'offline' || outcome === 'stop') break;
-        sent++;
+      let sent = 0, stopped = false;
+      const tried = new Set();
+      // Items made while a sync runs are sent by the same run, after the ones before them.
+      while (!stopped) {
+        const next = (await allItems()).filter(i => i.state === 'pending' && !tried.has(i.key));
+        if (!next.length) break;
+        for (const item of next) {
+          tried.add(item.key);
+          const outcome = await sendOne(item);
+          if (outcome === 'offline' || outcome === 'stop') { stopped = true; break; }
+          sent++;
+        }
       }
       return sent;
     })().catch(() => 0).finally(() => { running = null; refresh(); });
@@ -151,9 +173,14 @@
     if (!box) return;
     const c = await counts().catch(() => ({pending: 0, problems: 0}));
     const offline = !navigator.onLine;
-    $('net-state').textContent = offline ? '离线' : '';
-    $('sync-count').textContent = c.pending ? `待同步 ${c.pending}` : (offline ? '离线记录会保存在手机上' : '');
-    $('sync-problems').textContent = c.problems ? `${c.problems} 条未能提交` : (problem === 'login' ? '登录已过期，请重新登录后同步' : problem);
+    pendingNow = c.pending;
+    $('net-state').textContent = offline ? (c.pending ? '离线' : '离线：上报和打卡会保存在手机上') : '';
+    $('sync-count').textContent = c.pending ? `待同步 ${c.pending}` : '';
+    const probs = $('sync-problems');
+    probs.textContent = c.problems ? `${c.problems} 条未能提交，请查看` : (problem === 'login' ? '登录已过期，请重新登录后同步' : problem);
+    probs.classList.toggle('has-problems', !!c.problems);
+    $('sync-count').hidden = !c.pending;  // an empty link is no link (nor a tab stop)
+    probs.hidden = !probs.textContent;
     box.hidden = !(c.pending || c.problems || offline || problem);
     box.classList.toggle('offline', offline);
     document.dispatchEvent(new CustomEvent('field:queue', {detail: c}));
@@ -342,6 +369,7 @@
       if (button) button.disabled = false;
       return;
     }
+    if (navigator.onLine) say(form, '正在提交…', 'info');
     const result = navigator.onLine ? await outcome(item) : {state: 'pending'};
     if (button) button.disabled = false;
     if (result.state === 'sent') {
@@ -377,8 +405,8 @@
     if (!m) return false;
     const state = forms.get(form) || {};
     const fields = Object.assign(fieldsOf(form, submitter), {incident: m[1], action: m[2]});
-    const number = (document.querySelector('[data-number]') || {}).dataset || {};
-    const label = `${number.number || '事件'} · ${(submitter && submitter.textContent.trim()) || m[2]}`;
+    const numbered = document.querySelector('[data-number]');
+    const label = `${numbered ? numbered.dataset.number : '事件'} · ${(submitter && submitter.textContent.trim()) || m[2]}`;
     try {
       await enqueue('action', fields, {photos: state.photos ? state.photos.list.slice() : [], label});
     } catch (e) {
@@ -388,6 +416,7 @@
     form.reset();
     if (state.photos) state.photos.clear();
     say(form, '没有信号：已保存在手机上，恢复网络后按顺序提交；如有他人先办理，会提示您');
+    lockPanel(m[1]);
     return true;
   }
 
@@ -404,6 +433,34 @@
     }
   }, true);
 
+  /* A case with an action waiting on this phone: its panel says so and takes no second one (which
+   * would only come back as a conflict with oneself). */
+  function lockPanel(incidentId) {
+    document.querySelectorAll('form.act').forEach(f => {
+      if ((f.getAttribute('action') || '').includes(`/incidents/${incidentId}/act/`)) {
+        f.querySelectorAll('button,input,select,textarea').forEach(el => { el.disabled = true; });
+      }
+    });
+    const panel = document.getElementById('action-panel');
+    if (panel && !panel.querySelector('.queued-note')) {
+      const note = document.createElement('div');
+      note.className = 'msg info queued-note';
+      note.setAttribute('role', 'status');
+      note.textContent = '此事件有一条办理保存在手机上，等待同步；同步后再办理其他事项。';
+      panel.prepend(note);
+    }
+  }
+  async function lockQueuedCases() {
+    const forms = Array.from(document.querySelectorAll('form.act'));
+    if (!forms.length) return;
+    const ids = new Set((await allItems()).filter(i => i.kind === 'action' && i.state === 'pending')
+      .map(i => String(i.fields.incident)));
+    forms.forEach(f => {
+      const m = (f.getAttribute('action') || '').match(/\/incidents\/(\d+)\/act\//);
+      if (m && ids.has(m[1])) lockPanel(m[1]);
+    });
+  }
+
   function enhanceAll(root) {
     (root || document).querySelectorAll('form[data-queue], form.act').forEach(enhance);
   }
@@ -414,15 +471,16 @@
       navigator.serviceWorker.controller.postMessage({type: 'forget-pages'});
     }
   }
-  document.addEventListener('submit', async e => {
+  document.addEventListener('submit', e => {
     if (!e.target.matches('form[action$="/logout/"]')) return;
-    const c = await counts().catch(() => ({pending: 0}));
-    if (c.pending && !window.confirm(`还有 ${c.pending} 条记录没有同步。退出后它们留在这部手机上，您下次登录时再同步。确定退出？`)) {
+    // Decided at once (the count is kept current), so that 取消 really stops the sign-out.
+    if (pendingNow && !window.confirm(`还有 ${pendingNow} 条记录没有同步。退出后它们留在这部手机上，您下次登录时再同步。确定退出？`)) {
       e.preventDefault();
+      e.stopImmediatePropagation();
       return;
     }
     forgetPages();
-  });
+  }, true);
   try {
     // Pages kept for someone else who signed in on this phone are not shown to this person.
     const owner = localStorage.getItem('shanzhi.pages-owner');
@@ -431,8 +489,19 @@
   } catch (e) { /* private mode: nothing kept, nothing to forget */ }
 
   /* ------------------------------------------------------------------ start */
+  const WARM = ['/work/', '/incidents/new/', '/incidents/patrols/', '/messages/', '/field/queue/', '/'];
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('/sw.js', {scope: '/'}).catch(() => {});
+    // The field pages fetched ahead once in a while, so that a page never opened with a signal
+    // still opens without one.
+    navigator.serviceWorker.ready.then(reg => {
+      let last = 0;
+      try { last = parseInt(sessionStorage.getItem('shanzhi.warmed') || '0', 10); } catch (e) { /* none */ }
+      if (navigator.onLine && reg.active && Date.now() - last > 10 * 60 * 1000) {
+        reg.active.postMessage({type: 'warm', urls: WARM});
+        try { sessionStorage.setItem('shanzhi.warmed', String(Date.now())); } catch (e) { /* none */ }
+      }
+    }).catch(() => {});
   }
   window.addEventListener('online', () => { refresh(); sync(); });
   window.addEventListener('offline', refresh);
@@ -448,6 +517,7 @@
       await refresh(); return sync();
     }};
   enhanceAll();
+  lockQueuedCases().catch(() => {});
   refresh().then(() => { if (navigator.onLine) sync(); });
   document.dispatchEvent(new CustomEvent('field:ready'));
   S.fieldReady = true;
@@ -468,10 +538,22 @@
     li.dataset.key = item.key;
     const head = document.createElement('div');
     const b = document.createElement('b');
-    b.textContent = `${KIND[item.kind] || item.kind}：${item.label || ''}`;
+    const kind = KIND[item.kind] || item.kind;
+    b.textContent = (item.label || '').startsWith(kind) ? item.label : `${kind}：${item.label || ''}`;
     head.append(b, document.createTextNode(`　${time(item.made_at)}`));
     if (item.photos && item.photos.length) head.append(document.createTextNode(`　照片 ${item.photos.length} 张`));
     li.appendChild(head);
+    const said = item.fields && (item.fields.description || item.fields.note);
+    if (said && !item.sent_at) {
+      const d = document.createElement('div');
+      d.className = 'muted'; d.textContent = said;
+      li.appendChild(d);
+    }
+    (item.sent_at ? [] : item.photos || []).forEach((blob, i) => {
+      const img = document.createElement('img');
+      img.className = 'queue-photo'; img.alt = `照片 ${i + 1}`; img.src = URL.createObjectURL(blob);
+      li.appendChild(img);
+    });
     if (item.message) {
       const m = document.createElement('div');
       m.className = item.state === 'conflict' ? 'err' : (item.sent_at ? 'ok' : 'err');

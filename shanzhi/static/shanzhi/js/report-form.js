@@ -21,8 +21,9 @@
       card.textContent = '离线：位置已记下，所属网格在同步后确定';
       return;
     }
-    fetch(`/geo/grids/here/?lon=${lon}&lat=${lat}`, {credentials: 'same-origin'})
-      .then(r => (r.ok ? r.text() : Promise.reject()))
+    fetch(`/geo/grids/here/?lon=${lon}&lat=${lat}`, {credentials: 'same-origin', redirect: 'error',
+      headers: {'X-Requested-With': 'fetch'}})
+      .then(r => (r.ok && !r.redirected ? r.text() : Promise.reject()))
       .then(html => {
         // The server's own partial (escaped by its templates), parsed without running anything.
         const doc = new DOMParser().parseFromString(html, 'text/html');
@@ -54,7 +55,11 @@
   }
   const form = $('report-form');
   if (form) form.addEventListener('field:queued', () => {
-    // The form is empty for the next report: where the worker stands now, again.
+    // The form is empty for the next report (a reset keeps hidden fields: the last position is
+    // cleared by hand): where the worker stands now, again.
+    $('id_lon').value = ''; $('id_lat').value = ''; $('id_crs').value = 'wgs84';
+    const card = $('here-card');
+    if (card) { card.hidden = true; card.textContent = ''; }
     $('loc-text').textContent = '未定位（也可只填写位置描述）';
     locateIfAllowed();
   });
