@@ -13,4 +13,5 @@ SCHEDULE = [
     ("inspection-credit", 3600, "shanzhi.inspections.tasks.refresh_credit_grades"),
     ("inspection-register", 24 * 3600, "shanzhi.inspections.tasks.fill_entity_register"),
     ("assistance-lists", 6 * 3600, "shanzhi.assistance.tasks.build_next_month_lists"),
+    ("class-suggester", 24 * 3600, "shanzhi.incidents.tasks.train_classifier"),
 ]

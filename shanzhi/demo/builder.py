@@ -601,6 +601,13 @@ class DemoBuilder:
 
                 with suppressed():
                     scan_timers(now=self.now)
+                # The class suggester learns from the registered cases of the history, as the
+                # worker's nightly training would have made it.
+                from shanzhi.incidents.classify import train
+
+                self.log("分类推荐模型 …")
+                model = train()
+                self.counts["classifier_examples"] = model.examples if model else 0
         return self.counts
 
 

@@ -31,7 +31,7 @@ from shanzhi.notify.services import suppressed
 
 from . import places
 
-DESCRIPTIONS = {
+_TEMPLATES = {
     "0101": ["{p}路边堆放生活垃圾，已有异味", "{p}河边有人倾倒建筑垃圾", "{p}垃圾桶满溢无人清运"],
     "0102": ["{p}路面有大量泥土撒漏", "{p}人行道油污严重"],
     "0103": ["{p}电线杆上贴满小广告", "{p}围墙有乱涂写"],
@@ -62,6 +62,27 @@ DESCRIPTIONS = {
     "1301": ["{p}广告牌破损有坠落风险"],
     "1401": ["{p}群众反映其他问题"],
 }
+
+
+def _descriptions() -> dict[str, list[str]]:
+    """Report texts per class as residents, grid workers and hotline operators phrase them
+    (``data/reports_train.tsv``: colloquial, many phrasings per class); the short templates where
+    a class has none there."""
+    from pathlib import Path
+
+    out = {code: list(texts) for code, texts in _TEMPLATES.items()}
+    path = Path(__file__).parent / "data" / "reports_train.tsv"
+    if path.exists():
+        written: dict[str, list[str]] = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            code, _tab, text = line.partition("\t")
+            if code.strip() and text.strip():
+                written.setdefault(code.strip(), []).append(text.strip().replace("{", "（").replace("}", "）"))
+        out.update(written)
+    return out
+
+
+DESCRIPTIONS = _descriptions()
 # Weights by subclass: what a town's grid actually reports most.
 WEIGHTS = {"0101": 18, "0102": 6, "0103": 5, "0104": 6, "0201": 7, "0202": 1, "0301": 3, "0302": 4, "0303": 3,
            "0401": 9, "0402": 1, "0403": 3, "0404": 3, "0501": 6, "0502": 1, "0503": 1, "0601": 2, "0701": 4,

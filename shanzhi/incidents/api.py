@@ -101,8 +101,16 @@ def _fresh(pk: int) -> dict:
     return out(Incident.objects.select_related("subclass", "grid", "town", "department").get(pk=pk))
 
 
+class SuggestionOut(Schema):
+    code: str
+    name: str
+    confidence: float
+    by: Literal["model", "keywords"]
+
+
 class IncidentDetailOut(IncidentOut):
     steps: list[StepOut]
+    suggestions: list[SuggestionOut]
 
 
 @router.post("/incidents", response={200: IncidentOut, 201: IncidentOut, **schemas.CREATE},
@@ -165,8 +173,12 @@ def list_incidents(request, params: Query[IncidentQuery]):
             summary="事件详情与办理过程")
 def get_incident(request, incident_id: int = Path(..., ge=1, le=schemas.MAX_ID)):
     i = get_incident_for_actor(request.user, incident_id)
+    from .views import class_suggestions
+
     return out(i) | {"steps": [{"action": s.action, "at": s.at, "actor": s.actor_label, "note": s.note, "due": s.due}
-                               for s in i.steps.order_by("at", "id")]}
+                               for s in i.steps.order_by("at", "id")],
+                     "suggestions": [{"code": s["code"], "name": s["cls"].name, "confidence": round(s["confidence"], 4),
+                                      "by": s["by"]} for s in class_suggestions(i)]}
 
 
 class ActionIn(Schema):

@@ -334,3 +334,45 @@ class PatrolCheck(models.Model):
 
     def __str__(self):
         return f"{self.round_id} {self.item_id} {'✓' if self.ok else '✗'}"
+
+
+class ClassifierModel(models.Model):
+    """One trained version of the class suggester (``incidents.classify``): character n-grams with
+    a linear classifier, learnt from the county's registered cases. The arrays are kept as numpy's
+    own format (read without pickle)."""
+
+    trained_at = models.DateTimeField(_("训练时间"))
+    examples = models.PositiveIntegerField(_("样本数"))
+    classes = models.JSONField(_("可识别的分类"), default=list)
+    metrics = models.JSONField(_("留出集准确率"), default=dict)
+    data = models.BinaryField(_("模型参数"))
+    is_active = models.BooleanField(_("在用"), default=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("分类推荐模型")
+        verbose_name_plural = _("分类推荐模型")
+
+    def __str__(self):
+        return f"v{self.pk} · {self.examples} · {self.trained_at:%Y-%m-%d %H:%M}"
+
+
+class ClassChoice(models.Model):
+    """What the suggester offered for a case and what the dispatcher registered it as: the
+    feedback of the next training, and the suggester's record in use."""
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="class_choice")
+    model_version = models.PositiveIntegerField(_("模型版本"), null=True, blank=True)
+    suggested = models.JSONField(_("推荐"), default=list, help_text=_("[[分类代码, 置信度], …]，前 3 个"))
+    chosen = models.CharField(_("登记的分类"), max_length=10)
+    rank = models.PositiveSmallIntegerField(_("在推荐中的名次"), default=0, help_text=_("0 = 不在前 3 个中"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("分类反馈")
+        verbose_name_plural = _("分类反馈")
+
+    def __str__(self):
+        return f"{self.incident_id} → {self.chosen} ({self.rank})"

@@ -104,8 +104,19 @@ def _detail_context(request, incident):
         "classes": IncidentClass.objects.filter(parent__isnull=False, is_active=True).select_related("parent"),
         "grids": grids_for_actor(user).filter(level=2).order_by("code")[:500] if "locate" in actions else [],
         "can_decide": permissions.can(user, "extend_decide") and incident.status in MOVES[Action.EXTEND_APPROVE].sources,
+        "suggestions": class_suggestions(incident) if "register" in actions else [],
         "active": "incidents", "now": timezone.now(),
     }
+
+
+def class_suggestions(incident) -> list[dict]:
+    """The suggester's top three classes for the report's text, with their confidence."""
+    from .classify import suggest
+    from .services.intake import catalog
+
+    by_code = catalog.get().by_code
+    return [{"cls": by_code[s.code], "code": s.code, "confidence": s.confidence, "by": s.by}
+            for s in suggest(incident.description, 3) if s.code in by_code]
 
 
 def _suggested_department(incident) -> int | None:
@@ -155,9 +166,10 @@ def perform(user, incident, action: str, p, files, *, at=None) -> None:
                              lat=p.get("lat") or None, note=note)
     elif action == "register":
         sub = None
-        if p.get("subclass"):
+        picked = p.get("pick") or p.get("subclass")  # a suggested class picked in one click, or the list's
+        if picked:
             sub = references.resolve(IncidentClass.objects.filter(parent__isnull=False, is_active=True),
-                                     field="subclass", label=_("事件分类"), pk=p.get("subclass"))
+                                     field="subclass", label=_("事件分类"), pk=picked)
         loop.incident_register(**common, subclass=sub, note=note)
     elif action == "void":
         loop.incident_void(**common, reason=note)

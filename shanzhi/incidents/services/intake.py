@@ -56,15 +56,24 @@ class _Catalog:
 catalog = _Catalog()
 
 
-def suggest_class(text: str) -> IncidentClass | None:
-    """The active subclass whose keywords best match the description (most hits, then longest)."""
-    best, best_score = None, (0, 0)
+def keyword_hits(text: str) -> list[tuple[IncidentClass, tuple[int, int]]]:
+    """Active subclasses whose keywords the text contains, best first (most hits, then longest)."""
+    hits = []
     for cls, words in catalog.get().words:
-        hits = [w for w in words if w in text]
-        score = (len(hits), sum(len(w) for w in hits))
-        if score > best_score:
-            best, best_score = cls, score
-    return best
+        found = [w for w in words if w in text]
+        if found:
+            hits.append((cls, (len(found), sum(len(w) for w in found))))
+    return sorted(hits, key=lambda h: h[1], reverse=True)
+
+
+def suggest_class(text: str) -> IncidentClass | None:
+    """The class the suggester ranks first for the description: the model learnt from the
+    county's registered cases (``incidents.classify``), the catalog's keywords where it has not
+    learnt a class; None when neither knows."""
+    from ..classify import suggest
+
+    ranked = suggest(text, 1)
+    return catalog.get().by_code.get(ranked[0].code) if ranked else None
 
 
 def fallback_class() -> IncidentClass | None:
@@ -282,4 +291,4 @@ def incident_report(
     return incident, True
 
 
-__all__ = ["incident_report", "suggest_class", "find_duplicate"]
+__all__ = ["incident_report", "suggest_class", "keyword_hits", "find_duplicate"]

@@ -201,9 +201,27 @@ def incident_register(*, actor, incident_id: int, subclass: IncidentClass | None
     m.clocks.stop("register")
     m.clocks.start("dispatch", *incident.subclass.limit("dispatch"))
     m.finish(note=note, due=incident.dispatch_due)
+    _record_class_choice(incident, actor, m.at)
     _sms_reporter(incident, _("【善治】您反映的问题已受理，编号 %(n)s，我们将尽快处理。") % {"n": incident.number}, "accepted")
     _webhook(incident, Action.REGISTER)
     return incident
+
+
+def _record_class_choice(incident, actor, at) -> None:
+    """What the suggester offers for this text now, and the class the dispatcher registered:
+    feedback for the next training and the suggester's own record (rank 1 = it was right)."""
+    from ..classify import loaded, suggest
+    from ..models import ClassChoice
+
+    ranked = suggest(incident.description, 3)
+    codes = [s.code for s in ranked]
+    chosen = incident.subclass.code
+    model = loaded.get()
+    ClassChoice.objects.update_or_create(incident=incident, defaults={
+        "model_version": model.version if model else None,
+        "suggested": [[s.code, round(s.confidence, 4)] for s in ranked], "chosen": chosen,
+        "rank": codes.index(chosen) + 1 if chosen in codes else 0,
+        "actor": actor if getattr(actor, "pk", None) else None, "at": at})
 
 
 @transaction.atomic
