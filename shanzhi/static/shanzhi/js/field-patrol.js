@@ -145,6 +145,7 @@
     record();
     clearInterval(tick); tick = setInterval(stats, 1000);
     clearInterval(flusher); flusher = setInterval(flushTrack, TRACK_EVERY);
+    if (st.unsent.length) setTimeout(flushTrack, 1000);  // left over from the last page
   }
 
   function stop() {
@@ -213,6 +214,7 @@
   S.onSent((item, data) => {
     if (st && item.kind === 'patrol_start' && item.key === st.key && data.round) { st.round = String(data.round); save(st); }
   });
-  window.addEventListener('pagehide', () => { if (st && st.unsent.length) flushTrack(); });
+  // Points not yet queued stay in the round's state on the phone and go with the next batch, on
+  // whichever page load comes next: nothing is attempted while the page is being closed.
   run();
 })();
