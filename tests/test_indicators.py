@@ -107,22 +107,3 @@ def test_the_dashboard_moves_when_a_case_closes(cast):
     loop.incident_reply(actor=cast.dept_handler, incident_id=incident.pk, note="好了")
     loop.incident_verify(actor=cast.informant, incident_id=incident.pk, passed=True)
     assert closed_count() == before + 1
-
-
-def test_whole_town_and_county_viewers_read_the_minute_snapshot(cast, xxk):
-    from django.core.cache import cache
-
-    from shanzhi.command import snapshots
-
-    cache.clear()
-    assert snapshots.refresh_all() == 18 * len(snapshots.PERIODS)
-    county = snapshots.dashboard_data(cast.county_leader, "", 30)
-    assert county is cache.get("dash:county:30") or county == cache.get("dash:county:30")
-    town = snapshots.dashboard_data(cast.town_leader, xxk.code, 30)
-    assert town == cache.get(f"dash:{xxk.code}:30")
-    # Someone who does not see the whole area gets live figures from their own scope.
-    assert snapshots._area_for(cast.outsider, xxk.code) is None
-    assert snapshots._area_for(cast.town_leader, "") is None
-    mine = snapshots.dashboard_data(cast.outsider, xxk.code, 30)
-    assert mine["figures"]["counts"]["registered"] == 0
-    cache.clear()

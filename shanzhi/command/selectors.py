@@ -66,12 +66,13 @@ def trend(qs, start, end) -> dict:
 
 def rankings(qs, start, end) -> dict:
     base = indicators.cohort(qs, start, end)
-    by_class = list(base.values("subclass__parent__name").annotate(n=Count("id")).order_by("-n")[:10])
-    by_grid = list(base.exclude(grid=None).values("grid__name", "grid__region__name").annotate(n=Count("id"))
-                   .order_by("-n")[:10])
+    by_class = list(base.values("subclass__parent__name").annotate(n=Count("id"))
+                    .order_by("-n", "subclass__parent_id")[:10])
+    by_grid = list(base.exclude(grid=None).values("grid__name", "grid__code", "grid__region__name").annotate(n=Count("id"))
+                   .order_by("-n", "grid_id")[:10])
     by_dept = list(base.exclude(department=None).values("department__name").annotate(
         n=Count("id"), closed=Count("id", filter=Q(status__in=indicators.CLOSED)),
-        on_time=Count("id", filter=Q(status__in=indicators.CLOSED, ran_late=False))).order_by("-n")[:12])
+        on_time=Count("id", filter=Q(status__in=indicators.CLOSED, ran_late=False))).order_by("-n", "department_id")[:12])
     for row in by_dept:
         row["on_time_rate"] = round(row["on_time"] * 100 / row["closed"], 1) if row["closed"] else None
     return {"classes": by_class, "grids": by_grid, "departments": by_dept}

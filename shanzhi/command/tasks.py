@@ -17,14 +17,8 @@ def appraise_months() -> dict:
 
 
 @task()
-def refresh_dashboards() -> int:
-    from .snapshots import FREQUENT, refresh_all
+def compact_facts() -> int:
+    """Fold the rollups' fresh rows (figures are exact either way; folding keeps reads short)."""
+    from .facts import compact
 
-    return refresh_all(FREQUENT)
-
-
-@task()
-def refresh_long_dashboards() -> int:
-    from .snapshots import SLOW, refresh_all
-
-    return refresh_all(SLOW)
+    return compact()

@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from shanzhi.api import schemas
-from shanzhi.command import indicators
 from shanzhi.command.selectors import period
 from shanzhi.common import references
 from shanzhi.geo.spatial import grid_facts
@@ -276,9 +275,9 @@ class DashboardQuery(Schema):
 
 @router.get("/dashboard", response={200: DashboardOut, **schemas.READ_LIST}, summary="指挥中心指标（与页面同一口径）")
 def dashboard(request, params: Query[DashboardQuery]):
+    from shanzhi.command import board
+
     start, end, label = period({"days": params.days})
-    qs = incident_list(actor=request.user)
-    if params.town:
-        qs = qs.filter(town__code=params.town)
-    figures = indicators.compute(qs, start, end)
+    area = board.resolve(request.user, {"town": params.town} if params.town else {})
+    figures = board.figures(request.user, area, start, end)
     return {"period": label, "start": start, "end": end, **figures}

@@ -1,7 +1,7 @@
 """One grid + one center: incident classes with time limits, incidents and their steps."""
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
@@ -154,6 +154,37 @@ class Incident(TimeStamped):
 
     def __str__(self):
         return f"{self.number} {self.subclass.name if self.subclass_id else ''}"
+
+    # --- the command center's rollups follow every write of a case (shanzhi.command.facts) ---
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        from shanzhi.command.facts import image
+
+        inst = super().from_db(db, field_names, values)
+        inst._facts_before = image(inst)
+        return inst
+
+    def save(self, *args, **kwargs):
+        from shanzhi.command import facts
+
+        adding = self._state.adding
+        before = None if adding else getattr(self, "_facts_before", None)
+        with transaction.atomic(savepoint=False):
+            if before is None and not adding:
+                before = facts.load_image(self.pk)
+            super().save(*args, **kwargs)
+            after = facts.image(self) or facts.load_image(self.pk)
+            facts.record(before, after)
+        self._facts_before = after
+
+    def delete(self, *args, **kwargs):
+        from shanzhi.command import facts
+
+        with transaction.atomic(savepoint=False):
+            before = facts.load_image(self.pk)
+            result = super().delete(*args, **kwargs)
+            facts.record(before, None)
+        return result
 
     @property
     def current_due(self):

@@ -1,6 +1,20 @@
 /* The command center: trend, classes and the map of open cases (colour by state, red ring if late). */
 (function () {
   'use strict';
+  /* The period: a preset (days) or a custom range (from/to); only one is sent. */
+  const form = document.getElementById('dash-filter');
+  if (form) {
+    const days = form.querySelector('[data-period]');
+    const range = form.querySelectorAll('input[type=date]');
+    days.addEventListener('change', e => {
+      if (!days.value) { e.stopPropagation(); range[0].focus(); }
+    });
+    range.forEach(i => i.addEventListener('change', () => { days.value = ''; }));
+    form.addEventListener('submit', () => { if (days.value) range.forEach(i => { i.disabled = true; }); });
+    form.addEventListener('change', e => {
+      if (e.target.matches('select[data-autosubmit]') && days.value) range.forEach(i => { i.disabled = true; });
+    }, true);
+  }
   const trendEl = document.getElementById('trend');
   if (!trendEl) return;
   const tr = Shanzhi.data('trend-data');
