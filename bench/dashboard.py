@@ -107,6 +107,7 @@ def main():
                 print(f"  {min(args.rows, start + step):,} incidents …", flush=True)
             cur.execute("ANALYZE incidents_incident")
             print(f"generated {args.rows - have:,} incidents in {time.perf_counter() - t:.0f} s")
+    if not Fact.objects.exists():
         t = time.perf_counter()
         n = facts.rebuild()
         with connection.cursor() as cur:

@@ -1,4 +1,7 @@
-from django.db import IntegrityError, connection, transaction
+import contextlib
+import re
+
+from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.db.models import F
 
 from .models import ChangeCounter
@@ -43,3 +46,40 @@ def next_value(name: str, count: int = 1) -> int:
             # A concurrent caller created it: the next UPDATE finds it.
             continue
     raise RuntimeError(f"could not advance counter {name}")
+
+
+_sequences: set[str] = set()
+
+
+def next_fast(name: str) -> int:
+    """The next number of a busy sequence without a transaction of its own. On PostgreSQL a real
+    sequence (``nextval`` takes no row lock and needs no commit: one round trip instead of four);
+    it starts where the row counter of the same name stood, so switching never repeats a number.
+    Elsewhere (SQLite: one writer anyway) the row counter. A failed report leaves a gap, as before."""
+    if connection.vendor != "postgresql":
+        return next_value(name)
+    seq = "ctr_" + re.sub(r"[^a-z0-9]+", "_", name.lower())[:55]
+    for _attempt in range(2):
+        if seq not in _sequences:
+            _create_sequence(seq, name)
+        try:
+            # Inside a transaction a failure must not poison it (a savepoint); outside, autocommit.
+            with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext(), \
+                    connection.cursor() as cursor:
+                cursor.execute("SELECT nextval(%s)", [seq])
+                return cursor.fetchone()[0]
+        except ProgrammingError:
+            _sequences.discard(seq)  # dropped, or created in a transaction that was rolled back
+    raise RuntimeError(f"could not advance sequence {seq}")
+
+
+def _create_sequence(seq: str, name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_class WHERE relkind = 'S' AND relname = %s", [seq])
+        if cursor.fetchone() is None:
+            try:
+                with transaction.atomic(), connection.cursor() as inner:
+                    inner.execute(f'CREATE SEQUENCE IF NOT EXISTS "{seq}" START WITH {read(name) + 1}')
+            except (IntegrityError, ProgrammingError):
+                pass  # another process created it at the same moment
+    _sequences.add(seq)

@@ -147,6 +147,8 @@ class Incident(TimeStamped):
             models.Index(fields=["town", "registered_at"], name="incident_town_registered"),
             models.Index(fields=["department", "status"]),
             models.Index(fields=["grid", "status"]),
+            # The duplicate check at intake: same grid and subclass, recent (a busy grid holds thousands).
+            models.Index(fields=["grid", "subclass", "reported_at"], name="incident_duplicate_probe"),
             models.Index(fields=["subclass", "reported_at"]),
             models.Index(fields=["reporter_phone_bidx"], name="incident_reporter_phone"),
             models.Index(fields=["rating_token"], name="incident_rating_token"),

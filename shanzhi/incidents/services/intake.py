@@ -242,7 +242,7 @@ def incident_report(
     at = reported_at or timezone.now()
     clock_at = max(at, received_at) if received_at else at
     day = f"{timezone.localtime(at):%Y%m%d}"
-    number = f"{day}{counters.next_value(f'incident:{day}'):05d}"  # before the transaction: no hot row lock
+    number = f"{day}{counters.next_fast(f'incident:{day}'):05d}"  # no row lock held by the transaction
     person = actor if getattr(actor, "pk", None) else None
     try:
         with transaction.atomic():
