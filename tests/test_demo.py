@@ -100,3 +100,82 @@ def test_the_window_history_plays_applications_through_the_services():
     failing = [(c.number, c.valid_until, verify(c)[1]) for c in granted if not verify(c)[0]]
     assert not failing, failing
     assert len(set(applications.values_list("status", flat=True))) >= 3
+
+
+def test_departments_are_staffed_to_their_workload_and_work_earliest_deadline_first():
+    import datetime as dt
+
+    from shanzhi.accounts.models import Department
+    from shanzhi.demo.history import Desk, Profile, staff
+
+    tight, easy = Profile("busy", 0.8), Profile("easy", 0.4)
+    # Twice the work, more crews; a tighter office, fewer crews for the same work; never none.
+    assert staff(600, 300, easy)[0] > staff(300, 300, easy)[0] > staff(300, 300, tight)[0] >= 1
+    assert staff(0, 300, tight) == (1, 1.0)
+    assert staff(50, 300, easy, posts=30)[0] == 3  # a squad of thirty fields three crews
+    crews, pace = staff(900, 300, tight)
+    assert 900 / 300 * pace / crews <= 0.97  # never staffed beyond what it can keep up with
+
+    desk = Desk(Department(code="X", name="X"), tight, 1, 1.0, [])
+    t = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+    desk.join(1, t + dt.timedelta(days=3), 0, 1)
+    desk.join(2, t + dt.timedelta(hours=2), 1, 1)  # the site's case: behind the daily ones
+    desk.join(3, t + dt.timedelta(hours=4), 0, 1)
+    desk.join(4, t + dt.timedelta(hours=1), 0, 0)  # stale (the case left the desk)
+
+    def valid(pk, token):
+        return token == 1
+
+    assert desk.take(valid) == (0, 3)
+    assert desk.take(valid) is None  # its one crew is busy: the rest wait
+    order = []
+    for _ in range(2):
+        desk.crews[0] = None  # the crew is done and takes the next case
+        order.append(desk.take(valid)[1])
+    assert order == [1, 2]
+
+
+def test_the_history_has_late_cases_returns_reworks_and_extensions():
+    from django.db.models import Q
+
+    from shanzhi.incidents.models import ExtensionRequest, Incident
+
+    handled = Incident.objects.filter(replied_at__isnull=False)
+    assert handled.filter(handled_late=False).exists()
+    assert Incident.objects.filter(ran_late=True).exists()  # not every case closes on time
+    assert Incident.objects.filter(returned_count__gt=0).exists()
+    assert Incident.objects.filter(rework_count__gt=0).exists()
+    assert ExtensionRequest.objects.exists()
+    # Enforcement matters of the showcase town go to the squad of the grid's area.
+    squads = Incident.objects.filter(department__squad__isnull=False)
+    assert squads.exists() and not squads.filter(~Q(town=squads.first().department.region)).exists()
+
+
+def test_the_simulation_takes_working_time_rather_than_closing_cases_at_once():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shanzhi.common.workcal import WorkingCalendar
+    from shanzhi.demo.simulate import Simulator
+    from shanzhi.incidents.models import Incident
+
+    cal = WorkingCalendar()
+    day = timezone.localdate() + dt.timedelta(days=1)
+    while not cal.is_workday(day):
+        day += dt.timedelta(days=1)
+    t = dt.datetime.combine(day, dt.time(9), tzinfo=timezone.get_current_timezone())
+    before = set(Incident.objects.values_list("pk", flat=True))
+    sim = Simulator(seed=3)
+    for k in range(3):
+        sim.tick(new=2, moves=60, now=t + dt.timedelta(seconds=20 * k))
+    new = Incident.objects.exclude(pk__in=before)
+    assert new.count() == 6
+    assert new.filter(dispatched_at__isnull=False).exists()  # the center registers and dispatches at once …
+    assert not new.filter(replied_at__isnull=False).exists()  # … but handling takes the crews' working time
+    for desk in sim.desks.values():
+        held = [pk for pk in desk.crews if pk is not None]
+        assert len(held) == len(set(held))
+    for k in range(1, 2 * 24 * 2):  # two days on, in half-hour rounds
+        sim.tick(new=0, moves=60, now=t + dt.timedelta(minutes=30 * k))
+    assert new.filter(replied_at__isnull=False).exists()

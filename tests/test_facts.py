@@ -40,7 +40,7 @@ def _periods():
 def _areas(xxk):
     village = Region.objects.filter(parent=xxk, level=Region.Level.VILLAGE).order_by("code").first()
     grid = Grid.objects.filter(town=xxk, level=2).order_by("code").first()
-    busiest = (Incident.objects.exclude(department=None).values_list("department__code", flat=True)
+    busiest = (Incident.objects.filter(town=xxk).exclude(department=None).values_list("department__code", flat=True)
                .order_by("department__code").first())
     major = IncidentClass.objects.filter(parent__isnull=True).order_by("code").first()
     sub = IncidentClass.objects.filter(parent=major).order_by("code").first()
@@ -195,3 +195,23 @@ def test_the_api_dashboard_reads_the_same_figures_and_scopes_the_town(cast, xxk,
     outside, missing = client.get(f"/api/v1/dashboard?town={huashi.code}"), client.get(f"/api/v1/dashboard?town={huashi.code[:-3]}999")
     assert outside.status_code == missing.status_code and outside.status_code in (404, 422)
     assert outside.json()["detail"] == missing.json()["detail"]
+
+
+def test_a_grid_counts_the_cells_under_it_and_a_town_keeps_its_own_offices(cast, xxk, huashi):
+    from django.core.exceptions import ValidationError
+
+    parent = next(g for g in Grid.objects.filter(town=xxk).order_by("code") if g.children.exists())
+    start, end = _periods()[4]
+    area = board.resolve(cast.county_leader, _get({"grid": parent.code}))
+    cells = Grid.objects.filter(path__startswith=parent.path)
+    want = Incident.objects.filter(grid__in=cells, registered_at__gte=start, registered_at__lt=end).exclude(
+        status__in=["voided", "merged"]).count()
+    assert board.figures(cast.county_leader, area, start, end)["counts"]["registered"] == want
+    office = Department.objects.filter(region=huashi).first()
+    with pytest.raises(ValidationError):
+        board.resolve(cast.county_leader, _get({"town": xxk.code, "dept": office.code}))
+
+
+def test_the_api_dashboard_is_for_the_same_posts_as_the_page(cast):
+    assert login(cast.window_clerk).get("/api/v1/dashboard").status_code == 403
+    assert login(cast.county_leader).get("/api/v1/dashboard").status_code == 200

@@ -273,8 +273,10 @@ def _dates(start: dt.datetime, end: dt.datetime) -> tuple[dt.date, dt.date] | No
     return a.date(), b.date() - dt.timedelta(days=1)
 
 
-def period_q(first: dt.date, last: dt.date) -> Q:
-    """Whole months inside [first, last] from month rows, the rest from day rows."""
+def period_segments(first: dt.date, last: dt.date) -> list[Q]:
+    """Whole months inside [first, last] from month rows, the rest from day rows: each segment one
+    grain and one contiguous range, so each read is one index range (dim, grain, day). Rows never
+    move between segments (a fold merges rows of one key), so reading them one by one is exact."""
     m = first if first.day == 1 else (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     months = []
     while True:
@@ -284,14 +286,56 @@ def period_q(first: dt.date, last: dt.date) -> Q:
         months.append(m)
         m = nxt
     if not months:
-        return Q(grain=Fact.Grain.DAY, day__gte=first, day__lte=last)
+        return [Q(grain=Fact.Grain.DAY, day__gte=first, day__lte=last)]
     head_end, tail_start = months[0], (months[-1].replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    q = Q(grain=Fact.Grain.MONTH, day__gte=months[0], day__lte=months[-1])
+    out = [Q(grain=Fact.Grain.MONTH, day__gte=months[0], day__lte=months[-1])]
     if first < head_end:
-        q |= Q(grain=Fact.Grain.DAY, day__gte=first, day__lt=head_end)
+        out.append(Q(grain=Fact.Grain.DAY, day__gte=first, day__lt=head_end))
     if tail_start <= last:
-        q |= Q(grain=Fact.Grain.DAY, day__gte=tail_start, day__lte=last)
+        out.append(Q(grain=Fact.Grain.DAY, day__gte=tail_start, day__lte=last))
+    return out
+
+
+def period_q(first: dt.date, last: dt.date) -> Q:
+    q = Q(pk__in=[])
+    for seg in period_segments(first, last):
+        q |= seg
     return q
+
+
+def _segment_sql(dim: str, dates, towns) -> tuple[str, list]:
+    parts, params = [], []
+    for seg in period_segments(*dates):
+        cond = dict(seg.children)
+        lo = cond.get("day__gte")
+        hi, op = (cond["day__lte"], "<=") if "day__lte" in cond else (cond["day__lt"], "<")
+        sql = (f"SELECT key, registered, closed, closed_on_time FROM {Fact._meta.db_table} "
+               f"WHERE dim = %s AND grain = %s AND day >= %s AND day {op} %s")
+        params += [dim, cond["grain"], lo, hi]
+        if towns is not None:
+            sql += f" AND town IN ({', '.join(['%s'] * len(towns))})" if towns else " AND FALSE"
+            params += list(towns)
+        parts.append(sql)
+    return " UNION ALL ".join(parts), params
+
+
+def top_keys(dim: str, dates, towns, limit: int, extra=()) -> list[tuple]:
+    """(key, registered, closed, closed_on_time) summed over the period for the top ``limit`` keys
+    by registered (ties by key), and for the ``extra`` keys whatever their rank; one statement,
+    each segment an index range."""
+    inner, params = _segment_sql(dim, dates, towns)
+    agg = f"agg AS (SELECT key, SUM(registered) AS n, SUM(closed) AS c, SUM(closed_on_time) AS o FROM ({inner}) t GROUP BY key)"
+    top = "SELECT * FROM (SELECT key, n, c, o FROM agg WHERE n > 0 ORDER BY n DESC, key LIMIT %s) a"
+    extra = [int(k) for k in extra]
+    sql = f"WITH {agg} {top}"
+    args = [*params, limit]
+    if extra:
+        sql += f" UNION SELECT key, n, c, o FROM agg WHERE key IN ({', '.join(['%s'] * len(extra))})"
+        args += extra
+    with connection.cursor() as cur:
+        cur.execute(sql, args)
+        out = {row[0]: row for row in cur.fetchall()}
+    return [tuple(int(v or 0) for v in row) for row in out.values()]
 
 
 def _sums() -> dict:
@@ -299,7 +343,10 @@ def _sums() -> dict:
 
 
 def rollup_counts(area_q: Q, first: dt.date, last: dt.date) -> dict:
-    return Fact.objects.filter(area_q, period_q(first, last)).aggregate(**_sums())
+    total: dict = {}
+    for seg in period_segments(first, last):
+        total = add(total, Fact.objects.filter(area_q, seg).aggregate(**_sums()))
+    return total
 
 
 def add(a: dict, b: dict) -> dict:

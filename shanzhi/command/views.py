@@ -74,8 +74,9 @@ def dashboard(request):
     chosen = area.chosen
     town = chosen["town"]
     scope = scope_for(request.user)
-    villages = scope.regions(Region.objects.filter(parent=town, level=Region.Level.VILLAGE)).order_by("code") \
-        if town else Region.objects.none()
+    village_town = town or (chosen["village"].parent if chosen["village"] else None)
+    villages = scope.regions(Region.objects.filter(parent=village_town, level=Region.Level.VILLAGE)).order_by(
+        "code") if village_town else Region.objects.none()
     depts = Department.objects.filter(is_active=True).select_related("region")
     depts = depts.filter(region=town) | depts.filter(region__level=Region.Level.COUNTY) if town else \
         depts.filter(region__level=Region.Level.COUNTY)
@@ -85,12 +86,13 @@ def dashboard(request):
     ctx = {
         "figures": data["figures"], "label": data["label"], "towns": town_list(actor=request.user),
         "town": town.code if town else "", "area": area, "villages": villages, "depts": depts.order_by("code"),
-        "classes": IncidentClass.objects.filter(parent__isnull=True, is_active=True).order_by("code"),
+        "classes": list(IncidentClass.objects.filter(parent__isnull=True, is_active=True).order_by("code"))
+        + ([chosen["cls"]] if chosen["cls"] and chosen["cls"].parent_id else []),
         "trend": data["trend"], "rankings": data["rankings"], "points": data["points"], "active": "center",
         "query": request.GET.urlencode(), "scope_query": _scope_query(request),
         "updated": timezone.localtime(dt.datetime.fromisoformat(data["updated"])),
         "statuses": dict(Status.choices), "presets": _presets(timezone.localdate()),
-        "days": request.GET.get("days", "" if request.GET.get("from") else "30"),
+        "days": "" if request.GET.get("from") else request.GET.get("days", "30"),
         "date_from": request.GET.get("from", f"{timezone.localtime(start):%Y-%m-%d}"),
         "date_to": request.GET.get("to", f"{timezone.localtime(end - dt.timedelta(seconds=1)):%Y-%m-%d}"),
         "from_rollup": area.fact is not None, "period_query": _period_query(request),

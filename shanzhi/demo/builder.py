@@ -608,6 +608,10 @@ class DemoBuilder:
                 self.log("分类推荐模型 …")
                 model = train()
                 self.counts["classifier_examples"] = model.examples if model else 0
+                # The history's moves wrote the dashboard rollups as they went; fold them once.
+                from shanzhi.command.facts import compact
+
+                compact()
         return self.counts
 
 

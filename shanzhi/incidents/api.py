@@ -276,7 +276,9 @@ class DashboardQuery(Schema):
 @router.get("/dashboard", response={200: DashboardOut, **schemas.READ_LIST}, summary="指挥中心指标（与页面同一口径）")
 def dashboard(request, params: Query[DashboardQuery]):
     from shanzhi.command import board
+    from shanzhi.command.views import _guard
 
+    _guard(request)  # the same posts as the command center's page (a window clerk is not one)
     start, end, label = period({"days": params.days})
     area = board.resolve(request.user, {"town": params.town} if params.town else {})
     figures = board.figures(request.user, area, start, end)

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -145,6 +145,9 @@ class Incident(TimeStamped):
             # Dashboards select a cohort by registration time, county-wide or per town.
             models.Index(fields=["registered_at"], name="incident_registered"),
             models.Index(fields=["town", "registered_at"], name="incident_town_registered"),
+            # The dashboards' live part: the open cases of a cohort (a small index, only those).
+            models.Index(fields=["registered_at"], name="incident_open_registered",
+                         condition=Q(status__in=["registered", "dispatched", "handling", "replied"])),
             models.Index(fields=["department", "status"]),
             models.Index(fields=["grid", "status"]),
             # The duplicate check at intake: same grid and subclass, recent (a busy grid holds thousands).

@@ -13,6 +13,9 @@
     form.addEventListener('submit', () => { if (days.value) range.forEach(i => { i.disabled = true; }); });
     form.addEventListener('change', e => {
       if (e.target.matches('select[data-autosubmit]') && days.value) range.forEach(i => { i.disabled = true; });
+      if (e.target.name === 'town') {  // another town: its villages, grids and offices are not this one's
+        form.querySelectorAll('[name=village], [name=grid], [name=dept]').forEach(el => { el.disabled = true; });
+      }
     }, true);
   }
   const trendEl = document.getElementById('trend');
