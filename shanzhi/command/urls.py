@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, whatif_views
 
 app_name = "command"
 urlpatterns = [
@@ -12,4 +12,5 @@ urlpatterns = [
     path("team/drill/<str:key>/", views.team_drill, name="team_drill"),
     path("assistance/", views.assistance, name="assistance"),
     path("assistance/drill/<str:key>/", views.assistance_drill, name="assistance_drill"),
+    path("whatif/", whatif_views.whatif, name="whatif"),
 ]

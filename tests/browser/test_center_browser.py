@@ -65,7 +65,7 @@ def test_last_quarter_on_the_dashboard_equals_a_direct_count(browser, server, se
     env = {**os.environ, "SHANZHI_DATA_DIR": str(data_dir), "DATABASE_URL": "", "SHANZHI_SEAL_KEY": "7c" * 32,
            "DJANGO_SETTINGS_MODULE": "shanzhi.config.settings"}
     subprocess.run([sys.executable, "-c", PLAY], env=env, check=True, capture_output=True)
-    first, last = _last_quarter(dt.date.today())
+    first, last = _last_quarter(dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date())
     lo = dt.datetime.combine(first, dt.time(0), tzinfo=dt.timezone(dt.timedelta(hours=8))).astimezone(dt.UTC)
     hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0),
                              tzinfo=dt.timezone(dt.timedelta(hours=8))).astimezone(dt.UTC)
