@@ -183,11 +183,6 @@ def compact() -> int:
         return n
 
 
-def _dim_field(dim: str) -> str:
-    return {D.TOWN: "town_id", D.VILLAGE: "region_id", D.GRID: "grid_id", D.DEPARTMENT: "department_id",
-            D.SUBCLASS: "subclass_id", D.CLASS: "subclass__parent_id"}[dim]
-
-
 def _counter_aggregates() -> dict:
     defs = indicators.definitions(timezone.now())  # settled cases: the moment does not matter
     aggs = {name: Count("id", filter=defs[name]) for name in FACT_COUNTERS if name in defs}
@@ -200,12 +195,6 @@ def _counter_aggregates() -> dict:
     aggs["reported"] = Value(0, output_field=IntegerField())
     aggs["closed_flow"] = Value(0, output_field=IntegerField())
     return aggs
-
-
-def _insert_select(qs, columns: list[str]) -> None:
-    sql, params = qs.query.sql_with_params()
-    with connection.cursor() as cur:
-        cur.execute(f"INSERT INTO {Fact._meta.db_table} ({', '.join(columns)}) {sql}", params)
 
 
 SRC_DIMS = {D.TOWN: "s_town", D.VILLAGE: "s_region", D.GRID: "s_grid", D.DEPARTMENT: "s_dept",
@@ -294,13 +283,6 @@ def period_segments(first: dt.date, last: dt.date) -> list[Q]:
     if tail_start <= last:
         out.append(Q(grain=Fact.Grain.DAY, day__gte=tail_start, day__lte=last))
     return out
-
-
-def period_q(first: dt.date, last: dt.date) -> Q:
-    q = Q(pk__in=[])
-    for seg in period_segments(first, last):
-        q |= seg
-    return q
 
 
 def _segment_sql(dim: str, dates, towns) -> tuple[str, list]:
