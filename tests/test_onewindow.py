@@ -156,6 +156,25 @@ def test_signing_nonces_and_keys_come_from_a_secure_source(cast, xxk, monkeypatc
     assert a != b and certificates.signature_holds(key.public_key, {"n": 1}, a)
 
 
+def test_a_key_whose_public_half_begins_with_04_still_signs_and_verifies(cast, xxk, monkeypatch):
+    """One key in 256 has a public key beginning "04": gmssl's constructor strips that as if it
+    were the point marker, so a certificate signed with such a key must still verify."""
+    private = "494865af8d1a3503cb2e77e9b89ab6bc34ddcbeb5012f5328d0588ba1218618d"
+    monkeypatch.setattr(certificates, "_scalar", lambda: private)
+    homestead = item("农村村民住宅用地审批")
+    from django.utils import timezone
+
+    from shanzhi.onewindow.models import IssuerKey
+
+    IssuerKey.objects.filter(department=homestead.department).update(retired_at=timezone.now())
+    key = certificates.issuer_key(homestead.department)
+    assert key.public_key.startswith("04")
+    monkeypatch.undo()
+    signature = certificates.sign(key, {"n": 1})
+    assert certificates.signature_holds(key.public_key, {"n": 1}, signature)
+    assert not certificates.signature_holds(key.public_key, {"n": 2}, signature)
+
+
 def test_without_a_notice_in_five_working_days_the_application_counts_as_accepted(cast, xxk):
     application = apply_food(cast, xxk)
     due = Application.objects.get(pk=application.pk).accept_due

@@ -30,8 +30,18 @@ def _scalar() -> str:
     return f"{secrets.randbelow(N - 1) + 1:064x}"
 
 
+def _sm2(private_key: str, public_key: str) -> CryptSM2:
+    """gmssl's constructor strips a leading "04" (the uncompressed-point marker) with
+    ``str.lstrip("04")``, which eats every leading 0 and 4 of a bare key: one key in 256 begins
+    with "04" and would never verify. Our keys are always the bare 128 hex digits x‖y, so the
+    key is set after construction, untouched."""
+    sm2 = CryptSM2(private_key=private_key, public_key="")
+    sm2.public_key = public_key
+    return sm2
+
+
 def _public_of(private_hex: str) -> str:
-    return CryptSM2(private_key=private_hex, public_key="")._kg(int(private_hex, 16), default_ecc_table["g"])
+    return _sm2(private_hex, "")._kg(int(private_hex, 16), default_ecc_table["g"])
 
 
 def issuer_key(department) -> IssuerKey:
@@ -52,7 +62,7 @@ def canonical(payload: dict) -> bytes:
 
 def sign(key: IssuerKey, payload: dict) -> str:
     private = crypto.unseal(key.private_key_sealed)
-    signer = CryptSM2(private_key=private, public_key=key.public_key)
+    signer = _sm2(private, key.public_key)
     return signer.sign_with_sm3(canonical(payload), random_hex_str=_scalar())
 
 
@@ -62,7 +72,7 @@ def signature_holds(public_key: str, payload: dict, signature: str) -> bool:
     if not isinstance(signature, str) or not re.fullmatch(r"[0-9a-f]{128}", signature):
         return False
     try:
-        return bool(CryptSM2(private_key="", public_key=public_key).verify_with_sm3(signature, canonical(payload)))
+        return bool(_sm2("", public_key).verify_with_sm3(signature, canonical(payload)))
     except Exception:  # noqa: BLE001 — a malformed signature or key simply does not verify
         return False
 
