@@ -171,8 +171,12 @@ def test_an_illegal_structure_from_the_grid_to_a_published_penalty(server, users
     officer.locator("form.act-serve select[name=method]").select_option("direct")
     act(officer, "serve")
     assert status(officer) == "执行中"
-    # The fifteen days to pay pass, and ten more: the page works out the late charge.
-    back(con, "update enforcement_penaltycase set pay_due = datetime(pay_due, '-25 day') where id = ?", case_id)
+    # The fifteen days to pay pass (to the end of a working day: a period ending on a weekend runs
+    # to Monday), and ten more: the page works out the late charge.
+    last_day = dt.datetime.now(tz=LOCAL).date() - dt.timedelta(days=10)
+    pay_due = dt.datetime.combine(last_day, dt.time(23, 59, 59), tzinfo=LOCAL).astimezone(dt.UTC)
+    back(con, "update enforcement_penaltycase set pay_due = ? where id = ?",
+         pay_due.strftime("%Y-%m-%d %H:%M:%S"), case_id)
     officer.goto(f"{server}/team/cases/{case_id}/")
     body = officer.inner_text("body")
     assert "已逾期 10 日，加处罚款 18000.00 元" in body.replace(",", ""), body
