@@ -174,6 +174,8 @@ def test_the_dashboard_for_last_quarter_and_a_village_matches_a_direct_count(cas
     drill = client.get(f"/center/drill/registered/?town={xxk.code}&village={village.code}&from={last_start}"
                        f"&to={last_end}").content.decode()
     assert f"共 {shown} 件" in drill
+    assert f"立案事件 · {xxk.name} · {village.name}" in drill  # the heading names the subset, not its key
+    assert set(indicators.SUBSET_LABELS) == set(indicators.definitions(timezone.now()))
 
 
 def test_bad_area_or_period_is_refused_with_a_reason(cast):
@@ -184,6 +186,11 @@ def test_bad_area_or_period_is_refused_with_a_reason(cast):
     assert resp.status_code == 400 and "结束日期不能早于开始日期" in resp.content.decode()
     resp = client.get("/center/export.xlsx?cls=NOPE")
     assert resp.status_code == 400
+    # A count of days in full-width or other scripts' digits is not a number our forms send.
+    for days in ("３", "٣", "1_0", "30.0"):
+        resp = client.get("/center/", {"days": days})
+        assert resp.status_code == 400 and "应为整数" in resp.content.decode(), days
+    assert client.get("/center/", {"days": " 7 "}).status_code == 200
 
 
 def test_the_api_dashboard_reads_the_same_figures_and_scopes_the_town(cast, xxk, huashi):

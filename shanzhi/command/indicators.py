@@ -68,6 +68,16 @@ def definitions(now: dt.datetime) -> dict[str, Q]:
     }
 
 
+# What each named subset is called on screen (the drill-down's heading).
+SUBSET_LABELS = {
+    "registered": "立案事件", "due_to_close": "应结案事件", "closed": "已结案事件",
+    "closed_on_time": "按期结案事件", "reworked": "返工事件", "due_to_handle": "应处置事件",
+    "handled": "已处置事件", "handled_on_time": "按期处置事件", "extended": "延期事件",
+    "overdue_open": "超期待处置事件", "due_to_dispatch": "应派遣事件", "dispatched_on_time": "及时派遣事件",
+    "dispatched_right": "一次派准事件", "rated": "已评价事件", "satisfied": "满意事件", "open": "在办事件",
+}
+
+
 @dataclass(frozen=True)
 class Indicator:
     key: str

@@ -116,9 +116,9 @@ def drill(request, key: str):
     except KeyError:
         raise Http404 from None
     page = Paginator(rows.order_by("-registered_at", "-id"), 50).get_page(request.GET.get("page"))
-    return render(request, "command/drill.html", {"page": page, "key": key, "label": f"{area.label} · {label}",
-                                                  "active": "center", "now": timezone.now(),
-                                                  "query": _page_query(request)})
+    return render(request, "command/drill.html", {
+        "page": page, "key": key, "title": indicators.SUBSET_LABELS.get(key, key), "label": f"{area.label} · {label}",
+        "active": "center", "now": timezone.now(), "query": _page_query(request)})
 
 
 def _period_query(request) -> str:

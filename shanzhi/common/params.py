@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 MIN_DAY, MAX_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 MAX_VERSION = 10**9
+INT = re.compile(r"[+-]?[0-9]{1,12}")
 
 
 def version(raw, field: str = "version") -> int | None:
@@ -37,10 +38,12 @@ def day(raw, field: str) -> dt.date:
 def bounded_int(raw, field: str, *, lo: int, hi: int, default: int | None = None) -> int:
     if raw in (None, "") and default is not None:
         return default
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        raise ValidationError({field: ValidationError(_("应为整数"), code="invalid")}) from None
+    text = str(raw).strip()
+    # ASCII digits only, as in version(): Python's int() also takes １, ٣ and "1_000", which no
+    # form of ours sends and which would print back differently from what was asked.
+    if not INT.fullmatch(text):
+        raise ValidationError({field: ValidationError(_("应为整数"), code="invalid")})
+    value = int(text)
     if not lo <= value <= hi:
         raise ValidationError({field: ValidationError(_("应在 %(lo)d 至 %(hi)d 之间") % {"lo": lo, "hi": hi},
                                                       code="out_of_range")})
