@@ -103,3 +103,42 @@ def test_last_quarter_on_the_dashboard_equals_a_direct_count(browser, server, se
         page.locator('.kpi[data-key="registered"] b a').click()
     assert page.locator("tr.drill-row").count() == direct(" AND department_id = ?", (dept_id,))["registered"]
     page.context.close()
+
+
+def test_a_leader_adds_a_handler_and_sees_the_prediction_beside_the_actual(browser, server, server_db):  # noqa: F811
+    """人员调配推演: from the town's dashboard, one more handler for the department that gets the most
+    of the town's cases; the prediction (median and band) stands beside the actual figures, which are
+    the dashboard's own for the same days."""
+    code = server_db.execute("SELECT code FROM geo_region WHERE name = '徐霞客镇'").fetchone()[0]
+    page = login(browser, server, "county_leader")
+    page.goto(f"{server}/center/?town={code}")
+    with page.expect_navigation():
+        page.get_by_role("link", name="人员调配推演").click()
+    assert page.locator("#wi-town").input_value() == code
+    first = page.locator("#whatif-form tbody tr").first  # the department with most of the town's rounds
+    dept = first.locator("th").inner_text().replace("县级", "").strip()
+    box = first.locator("input[type=number]")
+    today_staff = int(box.input_value())
+    box.fill(str(today_staff + 1))
+    with page.expect_navigation():
+        page.get_by_role("button", name="开始推演").click()
+    result = page.locator("#whatif-result")
+    result.wait_for()
+    rows = {r.locator("th").inner_text(): [c.inner_text() for c in r.locator("td").all()]
+            for r in result.locator("tbody tr").all()}
+    predicted, band, actual = rows["按期处置率"]
+    assert re.fullmatch(r"\d+\.\d%", predicted), rows
+    lo, hi = (float(x.rstrip("%")) for x in band.split(" – "))
+    assert lo <= float(predicted.rstrip("%")) <= hi
+    got = re.fullmatch(r"([\d.]+)%（(\d+)/(\d+)）", actual)
+    assert got, actual
+    # The changed department's row says so, today's staff → the what-if's.
+    changed = page.locator("tr.changed")
+    assert changed.count() == 1 and dept in changed.inner_text()
+    assert f"{today_staff} → {today_staff + 1}" in changed.inner_text()
+    # "Actual" is the command center's figure for the same days.
+    s, e = re.search(r"实际”为最近 \d+ 天（(\d{4}-\d{2}-\d{2}) 至 (\d{4}-\d{2}-\d{2})", result.inner_text()).groups()
+    page.goto(f"{server}/center/?town={code}&from={s}&to={e}")
+    links = page.locator('.kpi[data-key="on_time_handle_rate"] .muted a')
+    assert (links.nth(0).inner_text(), links.nth(1).inner_text()) == (got.group(2), got.group(3))
+    page.context.close()
