@@ -142,3 +142,23 @@ def test_a_leader_adds_a_handler_and_sees_the_prediction_beside_the_actual(brows
     links = page.locator('.kpi[data-key="on_time_handle_rate"] .muted a')
     assert (links.nth(0).inner_text(), links.nth(1).inner_text()) == (got.group(2), got.group(3))
     page.context.close()
+
+
+def test_the_center_on_a_leaders_phone_fits_and_its_filters_are_big_enough_to_tap(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{server}/login/")
+    page.fill("#id_username", "county_leader")
+    page.fill("#id_password", "Shanzhi@2026")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}/")
+    for path, controls in (("/center/", "#dash-filter select, #dash-filter input[type=date]"),
+                           ("/center/whatif/", "#whatif-form select, #whatif-form input[type=number]")):
+        page.goto(f"{server}{path}")
+        width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width <= inner, f"{path}: {width} px wide in a {inner} px window"
+        boxes = [c.bounding_box() for c in page.locator(controls).all()]
+        assert boxes and all(b["height"] >= 44 and b["x"] >= 0 and b["x"] + b["width"] <= inner for b in boxes), \
+            (path, boxes)
+    context.close()
